@@ -1,0 +1,118 @@
+// Row types of every table, as Kysely sees them. The SQL that creates them is in migrations/.
+import type { ColumnType, Generated } from 'kysely';
+
+/** Set by the database on insert; never written by the application. */
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+/** int8 columns arrive as JS numbers (see db.ts) and are written as numbers. */
+type Int8 = number;
+
+export interface CustomersTable {
+  customer_id: string;
+  login_id: string;
+  /** scrypt hash in the form produced by bank/passwords.ts. */
+  password_hash: string;
+  /** Full-width name, as on the account. */
+  name: string;
+  /** Half-width katakana name (Zengin character set). */
+  name_kana: string;
+  created_at: CreatedAt;
+}
+
+/**
+ * Every ledger account: a customer's deposit account (kind 'customer'), or one of the bank's own
+ * accounts (kind 'internal': clearing, cash, card settlement…) that stands on the other side of
+ * money entering or leaving the bank. Bank-detail columns are null for internal accounts.
+ */
+export interface AccountsTable {
+  account_id: string;
+  kind: 'customer' | 'internal';
+  customer_id: string | null;
+  branch_code: string | null;
+  branch_name: string | null;
+  /** 2-digit 科目コード of the bank's own products ('01' 普通預金 …); never the 1-digit Zengin 預金種目. */
+  account_type_code: string | null;
+  account_type_name: string | null;
+  account_number: string | null;
+  account_name: string;
+  account_name_kana: string | null;
+  /** '1' 代表口座, '2' 追加口座. */
+  primary_account_code: string | null;
+  currency_code: string;
+  transfer_limit_amount_yen: Int8 | null;
+  /** Cached sum of this account's postings; updated in the same transaction as every posting. */
+  balance_yen: Int8;
+  opened_at: Date;
+}
+
+/** One balanced movement of money: its postings sum to zero. */
+export interface JournalEntriesTable {
+  entry_id: Generated<Int8>;
+  booked_at: Date;
+  /** 'YYYY-MM-DD' in JST. */
+  value_date: string;
+  description: string;
+}
+
+export interface PostingsTable {
+  posting_id: Generated<Int8>;
+  entry_id: Int8;
+  account_id: string;
+  /** Signed: positive is money into the account (入金), negative money out (出金). Never zero. */
+  amount_yen: Int8;
+  /** The account's balance right after this posting (取引後残高). */
+  balance_after_yen: Int8;
+  booked_at: Date;
+  /** JST calendar date of `booked_at` ('YYYY-MM-DD'): what the transaction history filters on. */
+  transaction_date: string;
+  value_date: string;
+  /** 摘要 as the customer sees it, e.g. 'ｷﾕｳﾖ ｶ)ｷﾞﾝｺｳｼﾖｳｼﾞ'. */
+  remarks: string;
+}
+
+/** A registered third-party provider (TPP): its OAuth client metadata and its standing with the bank. */
+export interface TppsTable {
+  client_id: string;
+  name: string;
+  /** 電子決済等代行業者 登録番号, when the TPP has one. */
+  registration_number: string | null;
+  status: 'active' | 'suspended';
+  /** oidc-provider client metadata (redirect_uris, jwks, token_endpoint_auth_method, …). */
+  metadata: ColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+}
+
+/** A customer's consent to one TPP: what it may read, which accounts, and until when. */
+export interface ConsentsTable {
+  /** The oidc-provider Grant id the consent was saved as; tokens carry it. */
+  grant_id: string;
+  customer_id: string;
+  client_id: string;
+  /** Space-separated scopes granted. */
+  scopes: string;
+  account_ids: ColumnType<string[], string, string>;
+  created_at: CreatedAt;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+/** oidc-provider's artifacts (codes, tokens, sessions, interactions, grants, PAR requests…). */
+export interface OidcModelsTable {
+  model: string;
+  id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
+export interface Database {
+  customers: CustomersTable;
+  accounts: AccountsTable;
+  journal_entries: JournalEntriesTable;
+  postings: PostingsTable;
+  tpps: TppsTable;
+  consents: ConsentsTable;
+  oidc_models: OidcModelsTable;
+}
