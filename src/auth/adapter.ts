@@ -1,0 +1,139 @@
+// Persistence of every oidc-provider model in the platform's database. Codes, tokens, sessions,
+// interactions, grants and pushed requests live in `oidc_models`, so any node can serve any step of
+// any flow; clients come from the TPP registry (`tpps`).
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import { sql } from 'kysely';
+import type { Db } from '../store/db.ts';
+
+/** Models whose rows are bound to a grant: revoking the grant deletes them (RFC 7009, code reuse). */
+const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant'];
+
+export function adapterFactory(db: Db): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new TppClientAdapter(db) : new ModelAdapter(db, model));
+}
+
+class ModelAdapter implements Adapter {
+  constructor(
+    private readonly db: Db,
+    private readonly model: string,
+  ) {}
+
+  async upsert(id: string, payload: AdapterPayload, expiresInSeconds?: number): Promise<void> {
+    const expiresAt = expiresInSeconds ? new Date(Date.now() + expiresInSeconds * 1000) : null;
+    const row = {
+      model: this.model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: payload.grantId ?? null,
+      uid: payload.uid ?? null,
+      user_code: payload.userCode ?? null,
+      expires_at: expiresAt,
+    };
+    await this.db
+      .insertInto('oidc_models')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['model', 'id']).doUpdateSet({
+          payload: row.payload,
+          grant_id: row.grant_id,
+          uid: row.uid,
+          user_code: row.user_code,
+          expires_at: row.expires_at,
+        }),
+      )
+      .execute();
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('id', id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('uid', uid);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.findBy('user_code', userCode);
+  }
+
+  private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    const row = await this.db
+      .selectFrom('oidc_models')
+      .select(['payload', 'consumed_at'])
+      .where('model', '=', this.model)
+      .where(column, '=', value)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const payload = row.payload as AdapterPayload;
+    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+  }
+
+  /**
+   * Atomic single use: only the first consume of a row succeeds. oidc-provider checks `consumed`
+   * before calling this, but two concurrent redemptions of one code can both pass that check; the
+   * loser lands here, and is treated exactly like a sequential reuse: the grant's tokens are revoked.
+   */
+  async consume(id: string): Promise<void> {
+    const consumed = await this.db
+      .updateTable('oidc_models')
+      .set({ consumed_at: sql<Date>`now()` })
+      .where('model', '=', this.model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .returning('grant_id')
+      .executeTakeFirst();
+    if (consumed) return;
+    const row = await this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', this.model).where('id', '=', id).executeTakeFirst();
+    if (row?.grant_id) await this.revokeByGrantId(row.grant_id);
+    throw new errors.InvalidGrant(`${this.model} already consumed`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.db.deleteFrom('oidc_models').where('model', '=', this.model).where('id', '=', id).execute();
+  }
+
+  /** Called once per model by oidc-provider; deleting every bound model at once is idempotent. */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', 'in', GRANT_BOUND_MODELS).execute();
+  }
+}
+
+/** Clients are TPPs in the registry; a suspended TPP is unknown to the authorization server. */
+class TppClientAdapter implements Adapter {
+  constructor(private readonly db: Db) {}
+
+  async find(clientId: string): Promise<AdapterPayload | undefined> {
+    const tpp = await this.db
+      .selectFrom('tpps')
+      .select('metadata')
+      .where('client_id', '=', clientId)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    return tpp ? ({ ...tpp.metadata, client_id: clientId } as AdapterPayload) : undefined;
+  }
+
+  upsert(): Promise<void> {
+    return unsupported();
+  }
+  findByUid(): Promise<undefined> {
+    return unsupported();
+  }
+  findByUserCode(): Promise<undefined> {
+    return unsupported();
+  }
+  consume(): Promise<void> {
+    return unsupported();
+  }
+  destroy(): Promise<void> {
+    return unsupported();
+  }
+  revokeByGrantId(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function unsupported(): never {
+  throw new Error('TPP clients are managed through the TPP registry, not through oidc-provider');
+}

@@ -1,0 +1,33 @@
+// The customer's consent as the bank keeps it: which TPP, which scopes, which accounts, until when.
+// oidc-provider's Grant carries the scopes for token issuance; this row carries what the bank APIs
+// enforce, under the same id.
+import { sql } from 'kysely';
+import type { Db } from '../store/db.ts';
+
+export interface NewConsent {
+  grantId: string;
+  customerId: string;
+  clientId: string;
+  scopes: string[];
+  accountIds: string[];
+  expiresAt: Date;
+}
+
+export async function recordConsent(db: Db, consent: NewConsent): Promise<void> {
+  await db
+    .insertInto('consents')
+    .values({
+      grant_id: consent.grantId,
+      customer_id: consent.customerId,
+      client_id: consent.clientId,
+      scopes: consent.scopes.join(' '),
+      account_ids: JSON.stringify(consent.accountIds),
+      expires_at: consent.expiresAt,
+    })
+    .execute();
+}
+
+/** Marks the consent revoked; idempotent, so every path that ends a grant may call it. */
+export async function revokeConsent(db: Db, grantId: string): Promise<void> {
+  await db.updateTable('consents').set({ revoked_at: sql<Date>`now()` }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
+}

@@ -1,0 +1,162 @@
+// Login and consent: the Fastify routes behind oidc-provider's interaction URL. Each handler reads
+// the pending interaction, does one step, and hands the result back to oidc-provider, which
+// redirects the browser on to the TPP (or back here for the next prompt).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import { errors, type InteractionResults } from 'oidc-provider';
+import type { Db } from '../store/db.ts';
+import { verifyCustomerLogin } from '../bank/customers.ts';
+import { customerAccounts } from '../bank/accounts.ts';
+import { jstDate } from '../bank/jst.ts';
+import type { Language } from '../web/layout.ts';
+import { recordConsent } from './consents.ts';
+import { consentPage, errorPage, loginPage, type AccountChoice } from './pages.ts';
+import { SCOPES } from './scopes.ts';
+
+export interface InteractionOptions {
+  provider: Provider;
+  db: Db;
+  consentDays: number;
+}
+
+type Params = { uid: string };
+type Form = Record<string, string | string[] | undefined>;
+
+/** Login IDs and passwords longer than this are refused before any work is done. */
+const MAX_CREDENTIAL_LENGTH = 128;
+
+export async function interactionRoutes(app: FastifyInstance, { provider, db, consentDays }: InteractionOptions): Promise<void> {
+  const consentMs = consentDays * 24 * 3600 * 1000;
+
+  app.get<{ Params: Params; Querystring: { lang?: string } }>('/interaction/:uid', async (request, reply) => {
+    const details = await provider.interactionDetails(request.raw, reply.raw);
+    const lang = languageOf(request.query.lang, details.params.ui_locales);
+    const tppName = await tppNameOf(provider, details.params.client_id);
+    if (details.prompt.name === 'login') {
+      return sendPage(reply, loginPage({ lang, uid: details.uid, tppName }));
+    }
+    return sendPage(reply, await renderConsent(details, lang, tppName, false));
+  });
+
+  app.post<{ Params: Params; Body: Form }>('/interaction/:uid/login', async (request, reply) => {
+    const details = await provider.interactionDetails(request.raw, reply.raw);
+    const lang = languageOf(field(request.body, 'lang'));
+    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('this interaction is not waiting for a login');
+    const loginId = field(request.body, 'loginId') ?? '';
+    const password = field(request.body, 'password') ?? '';
+    const customer =
+      loginId.length <= MAX_CREDENTIAL_LENGTH && password.length <= MAX_CREDENTIAL_LENGTH ? await verifyCustomerLogin(db, loginId, password) : undefined;
+    if (!customer) {
+      const tppName = await tppNameOf(provider, details.params.client_id);
+      return sendPage(reply.code(401), loginPage({ lang, uid: details.uid, tppName, loginId: loginId.slice(0, MAX_CREDENTIAL_LENGTH), failed: true }));
+    }
+    return finish(request, reply, { login: { accountId: customer.customerId, amr: ['pwd'] } });
+  });
+
+  app.post<{ Params: Params; Body: Form }>('/interaction/:uid/consent', async (request, reply) => {
+    const details = await provider.interactionDetails(request.raw, reply.raw);
+    const lang = languageOf(field(request.body, 'lang'));
+    if (details.prompt.name !== 'consent' || !details.session) throw new errors.InvalidRequest('this interaction is not waiting for consent');
+    const customerId = details.session.accountId;
+    const clientId = String(details.params.client_id);
+    const scopes = requestedScopes(details.params.scope);
+    const offered = await customerAccounts(db, customerId);
+    const chosen = new Set(fields(request.body, 'accountId'));
+    const accountIds = offered.map((a) => a.accountId).filter((id) => chosen.has(id));
+    if (scopes.includes('accounts') && accountIds.length === 0) {
+      const tppName = await tppNameOf(provider, clientId);
+      return sendPage(reply.code(400), await renderConsent(details, lang, tppName, true));
+    }
+    const grant = new provider.Grant({ accountId: customerId, clientId });
+    grant.addOIDCScope(scopes.join(' '));
+    const grantId = await grant.save();
+    await recordConsent(db, { grantId, customerId, clientId, scopes, accountIds, expiresAt: new Date(Date.now() + consentMs) });
+    return finish(request, reply, { consent: { grantId } });
+  });
+
+  app.post<{ Params: Params }>('/interaction/:uid/refuse', async (request, reply) => {
+    await provider.interactionDetails(request.raw, reply.raw);
+    return finish(request, reply, { error: 'access_denied', error_description: 'the customer refused the request' });
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const lang = languageOf((request.query as { lang?: string } | undefined)?.lang);
+    if (error instanceof errors.OIDCProviderError) {
+      return sendPage(reply.code(error.statusCode), errorPage({ lang, error: error.error, description: error.error_description }));
+    }
+    if (typeof (error as { statusCode?: unknown }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) {
+      return sendPage(reply.code((error as { statusCode: number }).statusCode), errorPage({ lang, error: 'invalid_request', description: (error as Error).message }));
+    }
+    request.log.error({ err: error }, 'interaction failed');
+    return sendPage(reply.code(500), errorPage({ lang, error: 'server_error' }));
+  });
+
+  async function renderConsent(
+    details: Awaited<ReturnType<Provider['interactionDetails']>>,
+    lang: Language,
+    tppName: string,
+    missingAccount: boolean,
+  ): Promise<string> {
+    const customerId = details.session?.accountId ?? '';
+    const accounts: AccountChoice[] = (await customerAccounts(db, customerId)).map((a) => ({
+      accountId: a.accountId,
+      label: `${a.branchName} ${a.accountTypeName} ${a.accountNumber}`,
+    }));
+    return consentPage({
+      lang,
+      uid: details.uid,
+      tppName,
+      scopes: requestedScopes(details.params.scope),
+      accounts,
+      expiresOn: jstDate(new Date(Date.now() + consentMs)),
+      missingAccount,
+    });
+  }
+
+  async function finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults): Promise<void> {
+    // oidc-provider writes the redirect on the raw response itself.
+    reply.hijack();
+    await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+  }
+}
+
+function sendPage(reply: FastifyReply, body: string): FastifyReply {
+  return reply
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:; frame-ancestors 'none'")
+    .send(body);
+}
+
+/** Only scopes the bank knows are ever granted, in the order the bank lists them. */
+function requestedScopes(scope: unknown): string[] {
+  const requested = new Set(String(scope ?? '').split(' '));
+  return [...SCOPES.keys()].filter((s) => requested.has(s));
+}
+
+function languageOf(...hints: unknown[]): Language {
+  for (const hint of hints) {
+    if (typeof hint !== 'string') continue;
+    const first = hint.split(' ')[0];
+    if (first === 'en' || first?.startsWith('en-')) return 'en';
+    if (first === 'ja') return 'ja';
+  }
+  return 'ja';
+}
+
+async function tppNameOf(provider: Provider, clientId: unknown): Promise<string> {
+  const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
+  return client?.clientName ?? String(clientId);
+}
+
+function field(body: Form | undefined, name: string): string | undefined {
+  const value = body?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function fields(body: Form | undefined, name: string): string[] {
+  const value = body?.[name];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+}

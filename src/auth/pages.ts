@@ -1,0 +1,135 @@
+// The customer-facing pages of the authorization flow: login, consent, and the error page shown
+// when a request cannot be sent back to the TPP. Japanese by default, English on request.
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { html, type Markup } from '../web/html.ts';
+import { page, type Language } from '../web/layout.ts';
+import { SCOPES } from './scopes.ts';
+
+export interface AccountChoice {
+  accountId: string;
+  label: string;
+}
+
+const TEXT = {
+  ja: {
+    loginTitle: 'ログイン',
+    loginLead: (tpp: string) => `${tpp} があなたの口座への接続を求めています。まず銀行のログインIDとパスワードでログインしてください。`,
+    loginId: 'ログインID',
+    password: 'パスワード',
+    login: 'ログイン',
+    cancel: 'やめる',
+    badLogin: 'ログインIDまたはパスワードが正しくありません。',
+    consentTitle: 'アクセスの許可',
+    consentLead: (tpp: string) => `${tpp} が次のことを求めています。`,
+    accountsLegend: '共有する口座を選んでください',
+    noAccount: '口座を1つ以上選んでください。',
+    expiry: (date: string) => `この許可は ${date} まで有効です。いつでも取り消せます。`,
+    approve: '許可する',
+    refuse: '許可しない',
+    errorTitle: 'リクエストを処理できませんでした',
+    errorLead: '接続元のアプリに戻って、もう一度お試しください。',
+    switchLanguage: 'English',
+  },
+  en: {
+    loginTitle: 'Log in',
+    loginLead: (tpp: string) => `${tpp} asks to connect to your accounts. First log in with your bank login ID and password.`,
+    loginId: 'Login ID',
+    password: 'Password',
+    login: 'Log in',
+    cancel: 'Cancel',
+    badLogin: 'The login ID or password is not correct.',
+    consentTitle: 'Allow access',
+    consentLead: (tpp: string) => `${tpp} asks to:`,
+    accountsLegend: 'Choose the accounts to share',
+    noAccount: 'Choose at least one account.',
+    expiry: (date: string) => `This permission lasts until ${date}. You can withdraw it at any time.`,
+    approve: 'Allow',
+    refuse: 'Deny',
+    errorTitle: 'The request could not be processed',
+    errorLead: 'Go back to the app you came from and try again.',
+    switchLanguage: '日本語',
+  },
+} as const;
+
+function languageSwitch(lang: Language, path: string): Markup {
+  const other: Language = lang === 'ja' ? 'en' : 'ja';
+  return html`<p class="muted"><a href="${path}?lang=${other}" lang="${other}">${TEXT[lang].switchLanguage}</a></p>`;
+}
+
+export function loginPage(input: { lang: Language; uid: string; tppName: string; loginId?: string; failed?: boolean }): string {
+  const t = TEXT[input.lang];
+  const path = `/interaction/${input.uid}`;
+  return page({
+    lang: input.lang,
+    title: t.loginTitle,
+    body: html`<h1>${t.loginTitle}</h1>
+<p>${t.loginLead(input.tppName)}</p>
+${input.failed ? html`<p class="error" role="alert">${t.badLogin}</p>` : ''}
+<form method="post" action="${path}/login" autocomplete="on">
+<input type="hidden" name="lang" value="${input.lang}">
+<label for="loginId">${t.loginId}</label>
+<input type="text" id="loginId" name="loginId" required autocomplete="username" autofocus value="${input.loginId ?? ''}">
+<label for="password">${t.password}</label>
+<input type="password" id="password" name="password" required autocomplete="current-password">
+<p><button class="primary" type="submit">${t.login}</button></p>
+</form>
+<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}"><button class="secondary" type="submit">${t.cancel}</button></form>
+${languageSwitch(input.lang, path)}`,
+  });
+}
+
+export function consentPage(input: {
+  lang: Language;
+  uid: string;
+  tppName: string;
+  scopes: string[];
+  accounts: AccountChoice[];
+  expiresOn: string;
+  missingAccount?: boolean;
+}): string {
+  const t = TEXT[input.lang];
+  const path = `/interaction/${input.uid}`;
+  const asksForAccounts = input.scopes.includes('accounts');
+  return page({
+    lang: input.lang,
+    title: t.consentTitle,
+    body: html`<h1>${t.consentTitle}</h1>
+<p>${t.consentLead(input.tppName)}</p>
+<ul class="scopes">${input.scopes.map((scope) => html`<li>${SCOPES.get(scope)?.[input.lang] ?? scope}</li>`)}</ul>
+${input.missingAccount ? html`<p class="error" role="alert">${t.noAccount}</p>` : ''}
+<form method="post" action="${path}/consent">
+<input type="hidden" name="lang" value="${input.lang}">
+${
+  asksForAccounts
+    ? html`<fieldset><legend>${t.accountsLegend}</legend>
+${input.accounts.map(
+  (account) =>
+    html`<div class="account"><input type="checkbox" id="account-${account.accountId}" name="accountId" value="${account.accountId}"><label for="account-${account.accountId}">${account.label}</label></div>`,
+)}
+</fieldset>`
+    : ''
+}
+<p class="muted">${t.expiry(input.expiresOn)}</p>
+<p><button class="primary" type="submit">${t.approve}</button></p>
+</form>
+<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}"><button class="secondary" type="submit">${t.refuse}</button></form>
+${languageSwitch(input.lang, path)}`,
+  });
+}
+
+export function errorPage(input: { lang: Language; error: string; description?: string | undefined }): string {
+  const t = TEXT[input.lang];
+  return page({
+    lang: input.lang,
+    title: t.errorTitle,
+    body: html`<h1>${t.errorTitle}</h1>
+<p class="error" role="alert"><strong>${input.error}</strong>${input.description ? html`: ${input.description}` : ''}</p>
+<p>${t.errorLead}</p>`,
+  });
+}
+
+/** oidc-provider's `renderError`: shown when an error cannot be returned to a verified redirect URI. */
+export async function renderAuthorizationError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): Promise<void> {
+  ctx.type = 'html';
+  ctx.body = errorPage({ lang: 'ja', error: out.error, description: out.error_description });
+}

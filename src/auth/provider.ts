@@ -1,0 +1,181 @@
+// The authorization server: oidc-provider configured for FAPI 1.0 Advanced Final. Every option that
+// matters for the profile is set here, explicitly, with the clause it serves.
+import type { X509Certificate } from 'node:crypto';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { GinkoConfig } from '../config/config.ts';
+import { clientCertificateChainTrusted, clientCertificateOf } from '../http/client-certificate.ts';
+import { sameDistinguishedName, subjectDnOf } from '../pki/dev-pki.ts';
+import type { Db } from '../store/db.ts';
+import { adapterFactory } from './adapter.ts';
+import type { AuthorizationServerKeys } from './keys.ts';
+import { renderAuthorizationError } from './pages.ts';
+import { DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
+import { SCOPES } from './scopes.ts';
+
+/** FAPI 1.0 Advanced 8.6: only PS256 and ES256; `none` and RS256 are never accepted. */
+const FAPI_ALGS: ('PS256' | 'ES256')[] = ['PS256', 'ES256'];
+
+const TTL_SECONDS = {
+  /** RFC 6749 §4.1.2 recommends ≤ 10 minutes; a minute is plenty for a server-side exchange. */
+  authorizationCode: 60,
+  /** A pushed request is used within seconds of being pushed (FAPI 2.0 wants < 600 s). */
+  pushedAuthorizationRequest: 90,
+  idToken: 300,
+  /** Time the customer has to log in and consent. */
+  interaction: 600,
+  /** The customer's login session at the bank. */
+  session: 1800,
+} as const;
+
+export interface AuthorizationServerInput {
+  config: GinkoConfig;
+  db: Db;
+  keys: AuthorizationServerKeys;
+}
+
+export function createProvider({ config, db, keys }: AuthorizationServerInput): Provider {
+  const issuer = config.browser.publicUrl;
+  const consentTtlSeconds = config.consentDays * 24 * 3600;
+
+  const configuration: Configuration = {
+    adapter: adapterFactory(db),
+    jwks: { keys: keys.signingKeys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: keys.cookieKeys,
+      long: { signed: true, secure: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, secure: true, httpOnly: true, sameSite: 'lax' },
+    },
+    routes: OIDC_ROUTES,
+    scopes: [...SCOPES.keys()],
+    claims: { openid: ['sub'] },
+    responseTypes: ['code id_token', 'code'],
+    clientAuthMethods: ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
+    enabledJWA: {
+      idTokenSigningAlgValues: FAPI_ALGS,
+      requestObjectSigningAlgValues: FAPI_ALGS,
+      clientAuthSigningAlgValues: FAPI_ALGS,
+      authorizationSigningAlgValues: FAPI_ALGS,
+      userinfoSigningAlgValues: FAPI_ALGS,
+      introspectionSigningAlgValues: FAPI_ALGS,
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code id_token', 'code'],
+      id_token_signed_response_alg: 'PS256',
+      authorization_signed_response_alg: 'PS256',
+      request_object_signing_alg: 'PS256',
+      tls_client_certificate_bound_access_tokens: true,
+    },
+    features: {
+      fapi: { enabled: true, profile: '1.0 Final' },
+      // 5.2.2-1: signed request objects only, by value or pushed.
+      requestObjects: { enabled: true, requireSignedRequestObject: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
+      jwtResponseModes: { enabled: true },
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx: KoaContextWithOIDC) => clientCertificateOf(ctx.req),
+        certificateAuthorized: (ctx: KoaContextWithOIDC) => clientCertificateChainTrusted(ctx.req),
+        certificateSubjectMatches: (ctx: KoaContextWithOIDC, property: string, expected: string) =>
+          certificateSubjectMatches(clientCertificateOf(ctx.req), property, expected),
+      },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      // Access tokens serve both userinfo and the bank APIs, whose scopes are ours (see scopes.ts).
+      resourceIndicators: { enabled: false },
+      // DPoP arrives with the FAPI 2.0 issue; until then only certificate-bound tokens exist.
+      dPoP: { enabled: false },
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      claimsParameter: { enabled: false },
+    },
+    // Exact registered redirect URIs, always sent (FAPI 1.0 Advanced 5.2.2-8 and conformance).
+    allowOmittingSingleRegisteredRedirectUri: false,
+    pkce: { required: pkceRequiredOnPushedRequests },
+    // Every authorization asks the customer again: a bank consent is per linking, never implied.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // Sender-constrained refresh tokens need no rotation (RFC 9700 §4.14.2).
+    rotateRefreshToken: false,
+    ttl: {
+      AccessToken: config.accessTokenTtlSeconds,
+      AuthorizationCode: TTL_SECONDS.authorizationCode,
+      IdToken: TTL_SECONDS.idToken,
+      Interaction: TTL_SECONDS.interaction,
+      Session: TTL_SECONDS.session,
+      PushedAuthorizationRequest: TTL_SECONDS.pushedAuthorizationRequest,
+      Grant: consentTtlSeconds,
+      RefreshToken: Math.min(config.refreshTokenTtlSeconds, consentTtlSeconds),
+    },
+    findAccount: async (_ctx, customerId) => {
+      const customer = await db.selectFrom('customers').select('customer_id').where('customer_id', '=', customerId).executeTakeFirst();
+      return customer ? { accountId: customer.customer_id, claims: () => ({ sub: customer.customer_id }) } : undefined;
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: renderAuthorizationError,
+    discovery: {
+      service_documentation: `${issuer}/docs`,
+      ui_locales_supported: ['ja', 'en'],
+      claims_locales_supported: ['ja', 'en'],
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.use(advertiseListeners(config));
+  return provider;
+}
+
+/** FAPI 1.0 Advanced 5.2.2-18: PKCE S256 is required for pushed requests; accepted (and checked) otherwise. */
+function pkceRequiredOnPushedRequests(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.route === 'pushed_authorization_request';
+}
+
+function certificateSubjectMatches(certificate: X509Certificate | undefined, property: string, expected: string): boolean {
+  if (!certificate) return false;
+  switch (property) {
+    case 'tls_client_auth_subject_dn':
+      return sameDistinguishedName(subjectDnOf(certificate), expected);
+    case 'tls_client_auth_san_dns':
+      return subjectAltNames(certificate, 'DNS').includes(expected);
+    case 'tls_client_auth_san_uri':
+      return subjectAltNames(certificate, 'URI').includes(expected);
+    case 'tls_client_auth_san_ip':
+      return subjectAltNames(certificate, 'IP Address').includes(expected);
+    case 'tls_client_auth_san_email':
+      return subjectAltNames(certificate, 'email').includes(expected);
+    default:
+      return false;
+  }
+}
+
+function subjectAltNames(certificate: X509Certificate, kind: string): string[] {
+  return (certificate.subjectAltName ?? '')
+    .split(', ')
+    .filter((entry) => entry.startsWith(`${kind}:`))
+    .map((entry) => entry.slice(kind.length + 1));
+}
+
+/**
+ * Discovery names each endpoint on the listener that serves it, whatever Host header the request
+ * came with: the mTLS-only endpoints on the mTLS listener, also as `mtls_endpoint_aliases`.
+ */
+function advertiseListeners(config: GinkoConfig) {
+  const mtlsUrls = Object.fromEntries(Object.entries(MTLS_ENDPOINTS).map(([name, path]) => [name, `${config.mtls.publicUrl}${path}`]));
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    if (ctx.path !== DISCOVERY_PATH || ctx.status !== 200 || typeof ctx.body !== 'object' || ctx.body === null) return;
+    Object.assign(ctx.body, {
+      authorization_endpoint: `${config.browser.publicUrl}${OIDC_ROUTES.authorization}`,
+      jwks_uri: `${config.browser.publicUrl}${OIDC_ROUTES.jwks}`,
+      ...mtlsUrls,
+      mtls_endpoint_aliases: mtlsUrls,
+    });
+  };
+}

@@ -1,0 +1,113 @@
+// The `ginko` command: start the sandbox, apply migrations, register a TPP.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/config.ts';
+import { openStore } from '../store/db.ts';
+import { startBank } from '../server.ts';
+import { DEMO_CUSTOMERS } from '../bank/demo-data.ts';
+import { TPP_AUTH_METHODS, TppRegistrationError, type TppAuthMethod } from '../tpp/registry.ts';
+import { createClient } from './client-create.ts';
+import { DISCOVERY_PATH } from '../auth/routes.ts';
+
+const USAGE = `Usage:
+  ginko start                         run the sandbox bank
+  ginko migrate                       apply database migrations and exit
+  ginko client create --name NAME --redirect-uri URI [--redirect-uri URI…]
+                      --auth private_key_jwt|tls_client_auth|self_signed_tls_client_auth
+                      [--registration-number TEXT] [--out DIR]
+                                      register a TPP and write its credentials to DIR (default ./tpp-client)
+
+Configuration comes from the environment: see README.md (GINKO_DATA_DIR, DATABASE_URL, GINKO_PORT, …).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, subcommand] = argv;
+  switch (command) {
+    case 'start':
+      return start();
+    case 'migrate':
+      return migrate();
+    case 'client':
+      if (subcommand === 'create') return clientCreate(argv.slice(2));
+      break;
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return 0;
+  }
+  console.error(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+async function start(): Promise<number> {
+  const config = loadConfig();
+  const bank = await startBank(config);
+  const demo = DEMO_CUSTOMERS[0]!;
+  console.log(`
+Ginko sandbox bank is running.
+  Issuer, login and consent:  ${config.browser.publicUrl}
+  Discovery:                  ${config.browser.publicUrl}${DISCOVERY_PATH}
+  mTLS endpoints and APIs:    ${config.mtls.publicUrl}  (bank APIs under /api/v1)
+  Data folder:                ${config.dataDir}${config.databaseUrl ? '' : ' (embedded PostgreSQL)'}
+  Dev CA certificate:         ${config.dataDir}/pki/ca.crt
+
+Demo customer login: ${demo.loginId} / ${demo.password}
+
+Register a TPP (in another terminal):
+  npx ginko client create --name "My App" --redirect-uri https://localhost:3000/callback --auth private_key_jwt --out ./my-tpp
+
+Press Ctrl-C to stop.`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('\nStopping…');
+  await bank.close();
+  return 0;
+}
+
+async function migrate(): Promise<number> {
+  const config = loadConfig();
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await store.close();
+  console.log('migrations applied');
+  return 0;
+}
+
+async function clientCreate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      auth: { type: 'string' },
+      'registration-number': { type: 'string' },
+      out: { type: 'string', default: './tpp-client' },
+    },
+    strict: true,
+  });
+  const auth = values.auth as TppAuthMethod | undefined;
+  if (!values.name || !values['redirect-uri']?.length || !auth || !TPP_AUTH_METHODS.includes(auth)) {
+    console.error(`client create needs --name, at least one --redirect-uri and --auth ${TPP_AUTH_METHODS.join('|')}\n\n${USAGE}`);
+    return 2;
+  }
+  const { tpp, dir } = await createClient(
+    loadConfig(),
+    { name: values.name, redirectUris: values['redirect-uri'], authMethod: auth, registrationNumber: values['registration-number'] },
+    values.out!,
+  );
+  console.log(`Registered TPP "${values.name}" as client_id ${tpp.clientId}.\nCredentials written to ${dir}: client.json, signing-key.jwk.json, client.crt, client.key, ca.crt`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof TppRegistrationError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`ginko: ${error.message}`);
+      process.exit(2);
+    }
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,94 @@
+// The composition root: config → store → PKI and keys → authorization server → bank APIs →
+// listeners. Reading this file shows the whole running bank.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type Provider from 'oidc-provider';
+import pino, { type Logger } from 'pino';
+import type { GinkoConfig } from './config/config.ts';
+import { openStore, type Store } from './store/db.ts';
+import { acquireLock, releaseLock } from './store/embedded-lock.ts';
+import { loadOrCreateDevPki, type DevPki } from './pki/dev-pki.ts';
+import { fapiTlsOptions } from './http/tls.ts';
+import { createListener, mountProvider, pointToMtlsListener } from './http/listeners.ts';
+import { loadOrCreateKeys } from './auth/keys.ts';
+import { createProvider } from './auth/provider.ts';
+import { interactionRoutes } from './auth/interactions.ts';
+import { accessTokenLookup } from './auth/access-tokens.ts';
+import { revokeConsent } from './auth/consents.ts';
+import { BROWSER_PATHS, MTLS_PATHS } from './auth/routes.ts';
+import { bankApiPlugin } from './api/plugin.ts';
+import { resourceMetadataRoute } from './api/resource-metadata.ts';
+import { seedDemoBank } from './bank/demo-data.ts';
+import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
+
+export interface RunningBank {
+  config: GinkoConfig;
+  store: Store;
+  pki: DevPki;
+  provider: Provider;
+  browser: FastifyInstance;
+  mtls: FastifyInstance;
+  /** Stops accepting connections, finishes in-flight requests, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Path of the bank APIs on the mTLS listener; also their RFC 9728 resource identifier. */
+export const API_PREFIX = '/api/v1';
+
+export async function startBank(config: GinkoConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningBank> {
+  const embedded = !config.databaseUrl;
+  const lock = embedded ? acquireLock(config.dataDir, `${config.browser.publicUrl}`) : undefined;
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    if (config.seedDemoData) await seedDemoBank(store.db);
+    const pki = await loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) });
+    const keys = await loadOrCreateKeys(config.dataDir);
+    const provider = createProvider({ config, db: store.db, keys });
+    // However a grant ends inside oidc-provider (code reuse, refresh-token revocation), the consent ends too.
+    provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
+      revokeConsent(store.db, grantId).catch((error: unknown) => logger.error({ err: error, grantId }, 'could not mark consent revoked'));
+    });
+
+    const browser = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: false }), logger);
+    mountProvider(browser, provider, BROWSER_PATHS);
+    pointToMtlsListener(browser, MTLS_PATHS, config.mtls.publicUrl);
+    await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays });
+    if (lock) await browser.register(sandboxAdminRoutes, { db: store.db, pki, adminToken: lock.adminToken });
+
+    const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger);
+    mountProvider(mtls, provider, MTLS_PATHS);
+    await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
+    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider) });
+
+    await browser.listen({ host: config.browser.host, port: config.browser.port });
+    await mtls.listen({ host: config.mtls.host, port: config.mtls.port });
+
+    return {
+      config,
+      store,
+      pki,
+      provider,
+      browser,
+      mtls,
+      async close() {
+        await Promise.all([browser.close(), mtls.close()]);
+        await store.close();
+        if (lock) releaseLock(config.dataDir, lock);
+      },
+    };
+  } catch (error) {
+    await store.close();
+    if (lock) releaseLock(config.dataDir, lock);
+    throw error;
+  }
+}
+
+function serverTls(pki: DevPki) {
+  return { certificatePem: pki.serverCertificatePem, privateKeyPem: pki.serverPrivateKeyPem, caCertificatePem: pki.caCertificatePem };
+}
+
+/** The dev server certificate must name every host the two public URLs use. */
+function hostnamesOf(config: GinkoConfig): string[] {
+  const hosts = [config.browser.publicUrl, config.mtls.publicUrl].map((url) => new URL(url).hostname.replace(/^\[|\]$/g, ''));
+  return [...new Set([...hosts, ...config.serverHostnames])];
+}

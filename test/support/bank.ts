@@ -1,0 +1,54 @@
+// A real sandbox bank for tests: its own data folder, free ports, silent logs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type GinkoConfig } from '../../src/config/config.ts';
+import { startBank, type RunningBank } from '../../src/server.ts';
+import { registerTpp, type RegisteredTpp, type TppAuthMethod } from '../../src/tpp/registry.ts';
+
+export interface TestBank extends RunningBank {
+  /** Registers a TPP exactly as `ginko client create` does. */
+  registerTpp(authMethod: TppAuthMethod, options?: { name?: string; redirectUris?: string[] }): Promise<RegisteredTpp>;
+  stop(): Promise<void>;
+}
+
+export const TPP_REDIRECT_URI = 'https://tpp.example/callback';
+
+export async function startTestBank(env: Record<string, string> = {}): Promise<TestBank> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ginko-test-'));
+  const [port, mtlsPort] = await Promise.all([freePort(), freePort()]);
+  const config: GinkoConfig = loadConfig({
+    GINKO_DATA_DIR: dataDir,
+    GINKO_HOST: '127.0.0.1',
+    GINKO_PORT: String(port),
+    GINKO_MTLS_PORT: String(mtlsPort),
+    GINKO_LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const bank = await startBank(config);
+  return {
+    ...bank,
+    registerTpp: (authMethod, options = {}) =>
+      registerTpp(bank.store.db, bank.pki, {
+        name: options.name ?? `Test TPP (${authMethod})`,
+        redirectUris: options.redirectUris ?? [TPP_REDIRECT_URI, `${TPP_REDIRECT_URI}?second=1`],
+        authMethod,
+      }),
+    async stop() {
+      await bank.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

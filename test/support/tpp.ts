@@ -1,0 +1,167 @@
+// A TPP as a real FAPI 1.0 Advanced client would be written: openid-client over mTLS with its own
+// certificate, signed request objects (by value or pushed), `code id_token` or JARM.
+import * as client from 'openid-client';
+import { importJWK, type JWK } from 'jose';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { RegisteredTpp } from '../../src/tpp/registry.ts';
+import type { TestBank } from './bank.ts';
+import { TPP_REDIRECT_URI } from './bank.ts';
+import { CustomerBrowser, type Page } from './browser.ts';
+
+export type RequestMethod = 'by_value' | 'par';
+export type ResponseMode = 'code_id_token' | 'jarm';
+
+export interface Variant {
+  requestMethod: RequestMethod;
+  responseMode: ResponseMode;
+}
+
+export interface LinkOptions extends Variant {
+  loginId: string;
+  password: string;
+  /** Which of the customer's accounts to tick on the consent page (by position); default the first. */
+  accountIndexes?: number[];
+  scope?: string;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string | undefined;
+  idTokenClaims: client.IDToken | undefined;
+}
+
+export class TestTpp {
+  readonly agent: Agent;
+
+  private constructor(
+    readonly bank: TestBank,
+    readonly registered: RegisteredTpp,
+    readonly config: client.Configuration,
+    private readonly auth: client.ClientAuth,
+    private readonly signingKey: client.CryptoKey,
+    agent: Agent,
+  ) {
+    this.agent = agent;
+  }
+
+  static async create(bank: TestBank, registered: RegisteredTpp, certificate?: { certificatePem: string; privateKeyPem: string }): Promise<TestTpp> {
+    const agent = mtlsAgent(bank, certificate ?? registered);
+    const auth = registered.metadata.token_endpoint_auth_method === 'private_key_jwt' ? client.PrivateKeyJwt(await privateKey(registered.signingKey)) : client.TlsClientAuth();
+    const config = await client.discovery(
+      new URL(bank.config.browser.publicUrl),
+      registered.clientId,
+      { use_mtls_endpoint_aliases: true, id_token_signed_response_alg: 'PS256', authorization_signed_response_alg: 'PS256' },
+      auth,
+      { [client.customFetch]: viaAgent(agent) },
+    );
+    return new TestTpp(bank, registered, config, auth, await privateKey(registered.signingKey), agent);
+  }
+
+  /** The full linking flow: authorization request, customer login and consent, code exchange. */
+  async link(options: LinkOptions): Promise<Tokens> {
+    const browser = new CustomerBrowser(this.bank.pki.caCertificatePem, TPP_REDIRECT_URI);
+    try {
+      const { url, checks } = await this.authorizationUrl(options);
+      const tppUrl = await loginAndConsent(browser, url.href, options);
+      return await this.redeem(tppUrl, checks, options);
+    } finally {
+      await browser.close();
+    }
+  }
+
+  async authorizationUrl(variant: Variant & { scope?: string }): Promise<{ url: URL; checks: { state: string; nonce: string; codeVerifier: string } }> {
+    const config = this.configFor(variant.responseMode);
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const params: Record<string, string> = {
+      redirect_uri: TPP_REDIRECT_URI,
+      scope: variant.scope ?? 'openid accounts offline_access',
+      state,
+      nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      response_type: variant.responseMode === 'jarm' ? 'code' : 'code id_token',
+      ...(variant.responseMode === 'jarm' ? { response_mode: 'jwt' } : {}),
+    };
+    const jar = await client.buildAuthorizationUrlWithJAR(config, params, this.signingKey);
+    const url = variant.requestMethod === 'par' ? await client.buildAuthorizationUrlWithPAR(config, jar.searchParams) : jar;
+    return { url, checks: { state, nonce, codeVerifier } };
+  }
+
+  async redeem(tppUrl: string, checks: { state: string; nonce: string; codeVerifier: string }, variant: Variant): Promise<Tokens> {
+    const config = this.configFor(variant.responseMode);
+    const response = await client.authorizationCodeGrant(config, new URL(tppUrl), {
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+      pkceCodeVerifier: checks.codeVerifier,
+      idTokenExpected: true,
+    });
+    return { accessToken: response.access_token, refreshToken: response.refresh_token, idTokenClaims: response.claims() };
+  }
+
+  async refresh(refreshToken: string): Promise<Tokens> {
+    const response = await client.refreshTokenGrant(this.config, refreshToken);
+    return { accessToken: response.access_token, refreshToken: response.refresh_token ?? refreshToken, idTokenClaims: response.claims() };
+  }
+
+  revoke(token: string): Promise<void> {
+    return client.tokenRevocation(this.config, token);
+  }
+
+  /** Calls a bank API with the access token in the Authorization header, over this TPP's mTLS connection. */
+  async api(path: string, accessToken: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+    const response = await undiciFetch(`${this.bank.config.mtls.publicUrl}/api/v1${path}`, {
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json', ...headers },
+      dispatcher: this.agent,
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers as unknown as Headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  /** openid-client fixes the response type per Configuration, so each mode gets its own copy. */
+  private configFor(responseMode: ResponseMode): client.Configuration {
+    const config = new client.Configuration(this.config.serverMetadata(), this.registered.clientId, this.config.clientMetadata(), this.auth);
+    config[client.customFetch] = this.config[client.customFetch]!;
+    if (responseMode === 'jarm') client.useJwtResponseMode(config);
+    else client.useCodeIdTokenResponseType(config);
+    return config;
+  }
+}
+
+/** Logs in as the customer and approves the consent, as a customer clicking through would. */
+export async function loginAndConsent(browser: CustomerBrowser, authorizationUrl: string, options: { loginId: string; password: string; accountIndexes?: number[] }): Promise<string> {
+  const login = expectPage(await browser.open(authorizationUrl), 'login');
+  const consent = expectPage(await browser.submit(login, '/login', { loginId: options.loginId, password: options.password }), 'consent');
+  const accountIds = browser
+    .form(consent, '/consent')
+    .fields.filter((f) => f.name === 'accountId')
+    .map((f) => f.value);
+  const chosen = (options.accountIndexes ?? [0]).map((i) => accountIds[i]!);
+  const done = await browser.submit(consent, '/consent', { accountId: chosen });
+  if (!('tppUrl' in done)) throw new Error(`consent did not return to the TPP: ${done.status}\n${done.html}`);
+  return done.tppUrl;
+}
+
+export function expectPage(result: Page | { tppUrl: string }, what: string): Page {
+  if ('tppUrl' in result) throw new Error(`expected the ${what} page, but was sent to the TPP: ${result.tppUrl}`);
+  return result;
+}
+
+export function mtlsAgent(bank: TestBank, certificate: { certificatePem: string; privateKeyPem: string } | undefined): Agent {
+  return new Agent({ connect: { ca: bank.pki.caCertificatePem, ...(certificate ? { cert: certificate.certificatePem, key: certificate.privateKeyPem } : {}) } });
+}
+
+export function viaAgent(agent: Agent): client.CustomFetch {
+  return ((url: string, options: client.CustomFetchOptions) =>
+    undiciFetch(url, { ...(options as object), dispatcher: agent } as never) as unknown as Promise<Response>) as client.CustomFetch;
+}
+
+async function privateKey(jwk: JWK): Promise<client.CryptoKey> {
+  return (await importJWK(jwk, jwk.alg ?? 'PS256')) as client.CryptoKey;
+}
+
