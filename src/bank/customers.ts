@@ -1,0 +1,60 @@
+// Customers (預金者) and their login.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../store/db.ts';
+import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from './passwords.ts';
+
+export interface Customer {
+  customerId: string;
+  loginId: string;
+  /** Full-width name. */
+  name: string;
+  /** Half-width katakana name. */
+  nameKana: string;
+}
+
+/** Longer login ids cannot exist; they are refused without a query. */
+export const LOGIN_ID_MAX_LENGTH = 64;
+
+function toCustomer(row: { customer_id: string; login_id: string; name: string; name_kana: string }): Customer {
+  return { customerId: row.customer_id, loginId: row.login_id, name: row.name, nameKana: row.name_kana };
+}
+
+export async function customerById(db: Db, customerId: string): Promise<Customer | undefined> {
+  const row = await db
+    .selectFrom('customers')
+    .select(['customer_id', 'login_id', 'name', 'name_kana'])
+    .where('customer_id', '=', customerId)
+    .executeTakeFirst();
+  return row && toCustomer(row);
+}
+
+export async function customerByLoginId(db: Db, loginId: string): Promise<Customer | undefined> {
+  if (loginId.length === 0 || loginId.length > LOGIN_ID_MAX_LENGTH) return undefined;
+  const row = await db
+    .selectFrom('customers')
+    .select(['customer_id', 'login_id', 'name', 'name_kana'])
+    .where('login_id', '=', loginId)
+    .executeTakeFirst();
+  return row && toCustomer(row);
+}
+
+/** Hash of a password nobody knows: an unknown login id costs the same scrypt work as a known one. */
+let decoyHash: Promise<string> | undefined;
+
+/** The customer when the login id exists and the password matches; undefined otherwise, in about the same time. */
+export async function verifyCustomerLogin(db: Db, loginId: string, password: string): Promise<Customer | undefined> {
+  if (loginId.length === 0 || loginId.length > LOGIN_ID_MAX_LENGTH || password.length === 0 || password.length > PASSWORD_MAX_LENGTH) {
+    return undefined;
+  }
+  const row = await db
+    .selectFrom('customers')
+    .select(['customer_id', 'login_id', 'name', 'name_kana', 'password_hash'])
+    .where('login_id', '=', loginId)
+    .executeTakeFirst();
+  if (!row) {
+    decoyHash ??= hashPassword(randomUUID());
+    await verifyPassword(password, await decoyHash);
+    return undefined;
+  }
+  return (await verifyPassword(password, row.password_hash)) ? toCustomer(row) : undefined;
+}
