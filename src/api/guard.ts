@@ -1,0 +1,112 @@
+// The resource server's checks, run on every bank API request before anything else: a Bearer token in
+// the Authorization header only; active; bound to the client certificate on this connection (RFC 8705);
+// carrying the accounts scope; backed by a live consent of the same customer and TPP; the TPP active.
+// It then hands the route the customer, the TPP and the consented accounts, and nothing more.
+import assert from 'node:assert/strict';
+import type { FastifyRequest } from 'fastify';
+import { ACCOUNTS_SCOPE } from '../auth/scopes.ts';
+import { certificateThumbprint, clientCertificateOf } from '../http/client-certificate.ts';
+import type { Db } from '../store/db.ts';
+import type { AccessTokenLookup } from './access.ts';
+import { insufficientScope, invalidRequestToken, invalidToken, tppSuspended } from './errors.ts';
+
+/** What a request that passed the guard may touch. */
+export interface BankAccess {
+  customerId: string;
+  clientId: string;
+  grantId: string;
+  /** The accounts the customer shared with this TPP. */
+  accountIds: readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the bank API guard; null until it has passed. Read it through bankAccessOf(). */
+    bankAccess: BankAccess | null;
+  }
+}
+
+/** The RFC 8705 `x5t#S256` thumbprint of the client certificate presented with this request, if any. */
+export type ClientCertificateThumbprintSource = (request: FastifyRequest) => string | undefined;
+
+/** The certificate on the TLS connection itself (the mTLS listener). */
+export const socketCertificateThumbprint: ClientCertificateThumbprintSource = (request) => {
+  const certificate = clientCertificateOf(request.raw);
+  return certificate && certificateThumbprint(certificate);
+};
+
+export interface GuardOptions {
+  db: Db;
+  tokens: AccessTokenLookup;
+  clientCertificateThumbprint: ClientCertificateThumbprintSource;
+  clock: () => Date;
+}
+
+/** An Authorization header longer than this is not ours (our tokens are 43 characters). */
+const AUTHORIZATION_MAX_LENGTH = 2048;
+// RFC 6750 §2.1 b64token; the scheme is case-insensitive (RFC 9110 §11.1), so `bEARER` works.
+const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const SCHEME_PATTERN = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?: |$)/;
+
+function bearerTokenOf(request: FastifyRequest): string {
+  // RFC 6750 §2.2/2.3 allow the token in a form body or the query; FAPI resource servers must not.
+  const query = request.query;
+  if (typeof query === 'object' && query !== null && Object.hasOwn(query, 'access_token')) {
+    throw invalidRequestToken('access tokens are accepted only in the Authorization header');
+  }
+  if (request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    throw invalidRequestToken('access tokens are accepted only in the Authorization header');
+  }
+  const header = request.headers.authorization;
+  if (header === undefined || header === '') throw invalidToken('an access token is required');
+  if (header.length > AUTHORIZATION_MAX_LENGTH) throw invalidRequestToken('the Authorization header is too long');
+  const scheme = SCHEME_PATTERN.exec(header)?.[1];
+  if (scheme === undefined || scheme.toLowerCase() !== 'bearer') throw invalidToken('use the Bearer authentication scheme');
+  const token = BEARER_PATTERN.exec(header)?.[1];
+  if (token === undefined) throw invalidRequestToken('the Authorization header is malformed');
+  return token;
+}
+
+/** An onRequest hook: refuses with the right 400/401/403, or sets request.bankAccess. */
+export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) => Promise<void> {
+  const { db, tokens, clientCertificateThumbprint, clock } = options;
+  return async function guard(request) {
+    const token = await tokens.find(bearerTokenOf(request));
+    const now = clock();
+    if (!token || token.expiresAt <= now) throw invalidToken('the access token is unknown, expired or revoked');
+    // FAPI 1.0 Advanced: tokens are sender-constrained, so an unbound token is as good as none.
+    if (token.certificateThumbprint === undefined) throw invalidToken('the access token is not bound to a certificate');
+    const presented = clientCertificateThumbprint(request);
+    if (presented === undefined) throw invalidToken('no client certificate was presented');
+    if (presented !== token.certificateThumbprint) throw invalidToken('the access token is bound to another certificate');
+    if (!token.scopes.has(ACCOUNTS_SCOPE)) throw insufficientScope(ACCOUNTS_SCOPE);
+
+    const consent = await db
+      .selectFrom('consents as c')
+      .innerJoin('tpps as t', 't.client_id', 'c.client_id')
+      .select(['c.customer_id', 'c.client_id', 'c.scopes', 'c.account_ids', 'c.expires_at', 'c.revoked_at', 't.status'])
+      .where('c.grant_id', '=', token.grantId)
+      .executeTakeFirst();
+    if (
+      !consent ||
+      consent.customer_id !== token.customerId ||
+      consent.client_id !== token.clientId ||
+      consent.revoked_at !== null ||
+      consent.expires_at <= now
+    ) {
+      throw invalidToken('the consent behind the access token has ended');
+    }
+    // A token never carries more than its consent; the consent is what the customer agreed to.
+    if (!consent.scopes.split(' ').includes(ACCOUNTS_SCOPE)) throw insufficientScope(ACCOUNTS_SCOPE);
+    if (consent.status !== 'active') throw tppSuspended();
+    const accountIds: unknown = consent.account_ids;
+    assert.ok(Array.isArray(accountIds) && accountIds.every((id) => typeof id === 'string'), `consent ${token.grantId} has malformed account_ids`);
+    request.bankAccess = { customerId: token.customerId, clientId: token.clientId, grantId: token.grantId, accountIds };
+  };
+}
+
+/** The access the guard granted this request; a route outside the guard asking for it is a bug. */
+export function bankAccessOf(request: FastifyRequest): BankAccess {
+  assert.ok(request.bankAccess, 'bank API route reached without passing the guard');
+  return request.bankAccess;
+}
