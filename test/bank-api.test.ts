@@ -326,9 +326,10 @@ describe('accounts outside the consent', () => {
 });
 
 describe('the guard', () => {
-  test('a missing, unknown, expired or malformed token', async () => {
+  test('a missing, unknown, expired or malformed token (checked before the query is)', async () => {
     assertRefused(await call('/accounts', { token: null }), 401, 'E40101', INVALID_TOKEN);
     assertRefused(await call('/accounts', { token: 'no-such-token' }), 401, 'E40101', INVALID_TOKEN);
+    assertRefused(await call('/accounts/transactions?accountId=bad', { token: null }), 401, 'E40101', INVALID_TOKEN);
     assertRefused(await call('/accounts', { token: 'tok-expired' }), 401, 'E40101', INVALID_TOKEN);
     assertRefused(await call('/accounts', { token: null, headers: { authorization: 'Basic dXNlcjpwYXNz' } }), 401, 'E40101', INVALID_TOKEN);
     assertRefused(await call('/accounts', { token: null, headers: { authorization: 'Bearer' } }), 400, 'E40003', /^Bearer error="invalid_request"/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addDays, dayOfWeek, daysBetween, firstDayOfMonth, jstDate, jstDateTime, jstInstant, jstTime, parseDate } from '../src/bank/jst.ts';
+import { addDays, dayOfWeek, firstDayOfMonth, jstDate, jstDateTime, jstInstant, jstTime, parseDate } from '../src/bank/jst.ts';
 
 test('JST is UTC+9 whatever the process time zone', () => {
   const instant = new Date('2024-12-31T15:00:00Z');
@@ -24,8 +24,7 @@ test('date arithmetic across months, leap years and years', () => {
   assert.equal(addDays('2024-02-29', 1), '2024-03-01');
   assert.equal(addDays('2025-01-01', -1), '2024-12-31');
   assert.equal(addDays('2024-06-15', -365), '2023-06-16');
-  assert.equal(daysBetween('2024-01-01', '2025-01-01'), 366);
-  assert.equal(daysBetween('2025-01-02', '2025-01-01'), -1);
+  assert.equal(addDays('2024-01-01', 366), '2025-01-01');
   assert.equal(firstDayOfMonth('2025-06-15'), '2025-06-01');
   assert.equal(dayOfWeek('2025-06-15'), 0); // a Sunday
   assert.throws(() => addDays('2024-02-30', 1));

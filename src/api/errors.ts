@@ -18,7 +18,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 export interface ErrorDetail {
   errorDetailsCode: string;
   errorDetailsMessage: string;
-  /** Our extension: a JSON pointer into the request (`/query/dateFrom`). */
+  /** Our extension: a JSON pointer into the request (`/querystring/dateFrom`). */
   path?: string;
 }
 
@@ -84,7 +84,7 @@ export function apiErrorHandler(error: FastifyError | ApiError | Error, request:
   if (apiError.statusCode >= 500) {
     request.log.error({ err: error }, 'bank API request failed');
   } else {
-    request.log.info({ errorCode: apiError.errorCode, reason: error.message }, 'bank API request refused');
+    request.log.info({ errorCode: apiError.errorCode, reason: apiError.bearerChallenge?.description ?? error.message }, 'bank API request refused');
   }
   if (apiError.bearerChallenge) reply.header('www-authenticate', formatChallenge(apiError.bearerChallenge));
   const body: { errorCode: string; errorMessage: string; errorDetails?: ErrorDetail[] } = { errorCode: apiError.errorCode, errorMessage: apiError.errorMessage };

@@ -13,7 +13,7 @@ export interface Customer {
 }
 
 /** Longer login ids cannot exist; they are refused without a query. */
-export const LOGIN_ID_MAX_LENGTH = 64;
+const LOGIN_ID_MAX_LENGTH = 64;
 
 function toCustomer(row: { customer_id: string; login_id: string; name: string; name_kana: string }): Customer {
   return { customerId: row.customer_id, loginId: row.login_id, name: row.name, nameKana: row.name_kana };

@@ -95,7 +95,7 @@ function dayInMonth(monthStart: string, dayOfMonth: number): string {
   return addDays(monthStart, Math.min(dayOfMonth, Number(lastDayOfMonth(monthStart).slice(8))) - 1);
 }
 
-export function accountIdOf(account: { branchCode: string; accountTypeCode: string; accountNumber: string }): string {
+function accountIdOf(account: { branchCode: string; accountTypeCode: string; accountNumber: string }): string {
   return `${account.branchCode}${account.accountTypeCode}${account.accountNumber}`;
 }
 

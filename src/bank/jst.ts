@@ -7,8 +7,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The calendar the bank accepts from the outside: wide enough for any account, narrow enough to never overflow. */
-export const EARLIEST_DATE = '1900-01-01';
-export const LATEST_DATE = '2999-12-31';
+const EARLIEST_DATE = '1900-01-01';
+const LATEST_DATE = '2999-12-31';
 
 /** JST wall-clock fields of an instant, read from a Date shifted by the offset and viewed as UTC. */
 function jstIso(instant: Date): string {
@@ -72,11 +72,6 @@ function requireDate(date: string): number {
 export function addDays(date: string, days: number): string {
   assert.ok(Number.isSafeInteger(days), `days must be an integer, got ${days}`);
   return formatUtcMidnight(requireDate(date) + days * DAY_MS);
-}
-
-/** Calendar days from `from` to `to` (0 when equal, negative when `to` is earlier). */
-export function daysBetween(from: string, to: string): number {
-  return Math.round((requireDate(to) - requireDate(from)) / DAY_MS);
 }
 
 /** The first day of the month `date` is in. */

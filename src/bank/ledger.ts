@@ -10,7 +10,7 @@ import { jstDate, parseDate } from './jst.ts';
 const POSTINGS_PER_ENTRY_MAX = 100;
 const DESCRIPTION_MAX_LENGTH = 200;
 /** 摘要 as banks print them is short; 48 is the longest Zengin-side name field (GMO remitterName). */
-export const REMARKS_MAX_LENGTH = 48;
+const REMARKS_MAX_LENGTH = 48;
 /** Cap on the rows one verifyLedger check reports: enough to diagnose, bounded to read. */
 const VIOLATIONS_PER_CHECK_MAX = 100;
 
