@@ -22,11 +22,10 @@ export async function createListener(tls: ServerOptions, logger: FastifyBaseLogg
     https: tls,
     loggerInstance: logger,
     bodyLimit: HTTP_LIMITS.bodyBytes,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     requestTimeout: HTTP_LIMITS.requestTimeoutMs,
     keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
     connectionTimeout: HTTP_LIMITS.connectionTimeoutMs,
-    disableRequestLogging: false,
     return503OnClosing: true,
     trustProxy: false,
   });

@@ -74,9 +74,12 @@ export class TestTpp {
     const state = client.randomState();
     const nonce = client.randomNonce();
     const codeVerifier = client.randomPKCECodeVerifier();
+    const scope = variant.scope ?? 'openid accounts offline_access';
     const params: Record<string, string> = {
       redirect_uri: TPP_REDIRECT_URI,
-      scope: variant.scope ?? 'openid accounts offline_access',
+      scope,
+      // OpenID Connect Core §11: offline_access is granted only with prompt=consent.
+      ...(scope.split(' ').includes('offline_access') ? { prompt: 'consent' } : {}),
       state,
       nonce,
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
