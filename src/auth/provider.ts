@@ -121,7 +121,6 @@ export function createProvider({ config, db, keys }: AuthorizationServerInput): 
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError: renderAuthorizationError,
     discovery: {
-      service_documentation: `${issuer}/docs`,
       ui_locales_supported: ['ja', 'en'],
       claims_locales_supported: ['ja', 'en'],
     },

@@ -2,7 +2,7 @@
 // sandbox therefore holds a lock file while it runs; it also tells the CLI how to reach the running
 // sandbox (its local admin URL and a per-run token), so the CLI never opens the store beside it.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SandboxLock {
@@ -36,6 +36,7 @@ export function acquireLock(dataDir: string, adminUrl: string): SandboxLock {
     throw new Error(`another Ginko sandbox (pid ${running.pid}) is using ${dataDir}: stop it first, or set GINKO_DATA_DIR to another folder`);
   }
   const lock: SandboxLock = { pid: process.pid, adminUrl, adminToken: randomBytes(32).toString('base64url') };
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(lockPath(dataDir), JSON.stringify(lock), { mode: 0o600 });
   return lock;
 }
