@@ -5,7 +5,6 @@ import { importJWK, type JWK } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { RegisteredTpp } from '../../src/tpp/registry.ts';
 import type { TestBank } from './bank.ts';
-import { TPP_REDIRECT_URI } from './bank.ts';
 import { CustomerBrowser, type Page } from './browser.ts';
 
 export type RequestMethod = 'by_value' | 'par';
@@ -24,6 +23,19 @@ export interface LinkOptions extends Variant {
   scope?: string;
 }
 
+/** Where a TPP finds the bank: what `client.json` and `ca.crt` of a registration folder hold. */
+export interface BankEndpoints {
+  issuer: string;
+  /** Origin of the mTLS listener (token endpoint aliases and the bank APIs). */
+  mtlsUrl: string;
+  caCertificatePem: string;
+}
+
+export function endpointsOf(target: TestBank | BankEndpoints): BankEndpoints {
+  if (!('pki' in target)) return target;
+  return { issuer: target.config.browser.publicUrl, mtlsUrl: target.config.mtls.publicUrl, caCertificatePem: target.pki.caCertificatePem };
+}
+
 export interface Tokens {
   accessToken: string;
   refreshToken: string | undefined;
@@ -34,8 +46,8 @@ export class TestTpp {
   readonly agent: Agent;
 
   private constructor(
-    readonly bank: TestBank,
-    readonly registered: RegisteredTpp,
+    readonly endpoints: BankEndpoints,
+    readonly registered: Pick<RegisteredTpp, 'clientId' | 'metadata' | 'signingKey' | 'certificatePem' | 'privateKeyPem'>,
     readonly config: client.Configuration,
     private readonly auth: client.ClientAuth,
     private readonly signingKey: client.CryptoKey,
@@ -44,22 +56,32 @@ export class TestTpp {
     this.agent = agent;
   }
 
-  static async create(bank: TestBank, registered: RegisteredTpp, certificate?: { certificatePem: string; privateKeyPem: string }): Promise<TestTpp> {
-    const agent = mtlsAgent(bank, certificate ?? registered);
+  static async create(
+    target: TestBank | BankEndpoints,
+    registered: Pick<RegisteredTpp, 'clientId' | 'metadata' | 'signingKey' | 'certificatePem' | 'privateKeyPem'>,
+    certificate?: { certificatePem: string; privateKeyPem: string },
+  ): Promise<TestTpp> {
+    const endpoints = endpointsOf(target);
+    const agent = mtlsAgent(endpoints, certificate ?? registered);
     const auth = registered.metadata.token_endpoint_auth_method === 'private_key_jwt' ? client.PrivateKeyJwt(await privateKey(registered.signingKey)) : client.TlsClientAuth();
     const config = await client.discovery(
-      new URL(bank.config.browser.publicUrl),
+      new URL(endpoints.issuer),
       registered.clientId,
       { use_mtls_endpoint_aliases: true, id_token_signed_response_alg: 'PS256', authorization_signed_response_alg: 'PS256' },
       auth,
       { [client.customFetch]: viaAgent(agent) },
     );
-    return new TestTpp(bank, registered, config, auth, await privateKey(registered.signingKey), agent);
+    return new TestTpp(endpoints, registered, config, auth, await privateKey(registered.signingKey), agent);
+  }
+
+  /** The TPP's first registered redirect URI: where the bank sends the customer back. */
+  get redirectUri(): string {
+    return (this.registered.metadata.redirect_uris as string[])[0]!;
   }
 
   /** The full linking flow: authorization request, customer login and consent, code exchange. */
   async link(options: LinkOptions): Promise<Tokens> {
-    const browser = new CustomerBrowser(this.bank.pki.caCertificatePem, TPP_REDIRECT_URI);
+    const browser = new CustomerBrowser(this.endpoints.caCertificatePem, this.redirectUri);
     try {
       const { url, checks } = await this.authorizationUrl(options);
       const tppUrl = await loginAndConsent(browser, url.href, options);
@@ -76,7 +98,7 @@ export class TestTpp {
     const codeVerifier = client.randomPKCECodeVerifier();
     const scope = variant.scope ?? 'openid accounts offline_access';
     const params: Record<string, string> = {
-      redirect_uri: TPP_REDIRECT_URI,
+      redirect_uri: this.redirectUri,
       scope,
       // OpenID Connect Core §11: offline_access is granted only with prompt=consent.
       ...(scope.split(' ').includes('offline_access') ? { prompt: 'consent' } : {}),
@@ -114,7 +136,7 @@ export class TestTpp {
 
   /** Calls a bank API with the access token in the Authorization header, over this TPP's mTLS connection. */
   async api(path: string, accessToken: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
-    const response = await undiciFetch(`${this.bank.config.mtls.publicUrl}/api/v1${path}`, {
+    const response = await undiciFetch(`${this.endpoints.mtlsUrl}/api/v1${path}`, {
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json', ...headers },
       dispatcher: this.agent,
     });
@@ -155,8 +177,8 @@ export function expectPage(result: Page | { tppUrl: string }, what: string): Pag
   return result;
 }
 
-export function mtlsAgent(bank: TestBank, certificate: { certificatePem: string; privateKeyPem: string } | undefined): Agent {
-  return new Agent({ connect: { ca: bank.pki.caCertificatePem, ...(certificate ? { cert: certificate.certificatePem, key: certificate.privateKeyPem } : {}) } });
+export function mtlsAgent(target: TestBank | BankEndpoints, certificate: { certificatePem: string; privateKeyPem: string } | undefined): Agent {
+  return new Agent({ connect: { ca: endpointsOf(target).caCertificatePem, ...(certificate ? { cert: certificate.certificatePem, key: certificate.privateKeyPem } : {}) } });
 }
 
 export function viaAgent(agent: Agent): client.CustomFetch {

@@ -1,0 +1,131 @@
+// The README's path, as a newcomer takes it: `ginko start` runs the sandbox, `ginko client create`
+// registers a TPP while it runs, the TPP uses only the files written for it to link a demo customer's
+// account and read its balance; Ctrl-C stops the sandbox cleanly, and a second start reuses the data.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
+import { freePort } from '../support/bank.ts';
+import { TestTpp } from '../support/tpp.ts';
+
+const GINKO = join(import.meta.dirname, '../../bin/ginko.js');
+const STARTUP_TIMEOUT_MS = 60_000;
+
+let workDir: string;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'ginko-cli-'));
+  const [port, mtlsPort] = await Promise.all([freePort(), freePort()]);
+  env = { ...process.env, GINKO_DATA_DIR: join(workDir, 'data'), GINKO_PORT: String(port), GINKO_MTLS_PORT: String(mtlsPort), GINKO_LOG_LEVEL: 'warn' };
+});
+
+after(() => rmSync(workDir, { recursive: true, force: true }));
+
+test('start, register a TPP with the CLI, link and read a balance from its files, stop, start again', async () => {
+  const first = await startSandbox();
+  assert.match(first.output, new RegExp(`Issuer, login and consent: +https://localhost:${env.GINKO_PORT}`));
+  assert.match(first.output, new RegExp(`mTLS endpoints and APIs: +https://localhost:${env.GINKO_MTLS_PORT}`));
+  const demo = DEMO_CUSTOMERS[0]!;
+  assert.ok(first.output.includes(`${demo.loginId} / ${demo.password}`), 'prints a demo login');
+  assert.match(first.output, /ginko client create/);
+
+  const out = join(workDir, 'my-tpp');
+  for (const [auth, dir] of [
+    ['private_key_jwt', out],
+    ['self_signed_tls_client_auth', `${out}-self-signed`],
+  ] as const) {
+    const created = await run(['client', 'create', '--name', `Kakeibo ${auth}`, '--redirect-uri', 'https://localhost:3000/callback', '--auth', auth, '--out', dir]);
+    assert.equal(created.code, 0, created.output);
+    assert.equal(statSync(join(dir, 'signing-key.jwk.json')).mode & 0o777, 0o600, 'private keys are readable by the owner only');
+    assert.equal(statSync(join(dir, 'client.key')).mode & 0o777, 0o600);
+
+    const tpp = await tppFromFolder(dir);
+    try {
+      const tokens = await tpp.link({ requestMethod: 'par', responseMode: 'jarm', loginId: demo.loginId, password: demo.password });
+      const balances = await tpp.api('/accounts/balances', tokens.accessToken);
+      assert.equal(balances.status, 200);
+      assert.match(balances.body.balances[0].balance, /^\d+$/);
+    } finally {
+      await tpp.close();
+    }
+  }
+
+  assert.equal(await stop(first.child), 0, 'Ctrl-C shuts down cleanly');
+
+  const second = await startSandbox();
+  assert.match(second.output, /is running/);
+  const tpp = await tppFromFolder(out);
+  try {
+    const tokens = await tpp.link({ requestMethod: 'by_value', responseMode: 'code_id_token', loginId: demo.loginId, password: demo.password });
+    assert.equal((await tpp.api('/accounts', tokens.accessToken)).status, 200, 'the registration survived the restart');
+  } finally {
+    await tpp.close();
+  }
+  assert.equal(await stop(second.child), 0);
+});
+
+test('client create explains what is missing', async () => {
+  const result = await run(['client', 'create', '--name', 'X']);
+  assert.equal(result.code, 2);
+  assert.match(result.output, /--redirect-uri/);
+  const bad = await run(['client', 'create', '--name', 'X', '--redirect-uri', 'http://insecure.example/cb', '--auth', 'tls_client_auth', '--out', join(workDir, 'bad')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.output, /https/);
+});
+
+/** Builds the TPP from nothing but the registration folder, as the README tells a TPP to. */
+async function tppFromFolder(dir: string): Promise<TestTpp> {
+  const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
+  const file = (name: string) => readFileSync(join(dir, client.files[name]), 'utf8');
+  return TestTpp.create(
+    { issuer: client.issuer, mtlsUrl: new URL(client.api_base_url).origin, caCertificatePem: file('ca_certificate') },
+    {
+      clientId: client.client_id,
+      metadata: { redirect_uris: client.redirect_uris, token_endpoint_auth_method: client.token_endpoint_auth_method },
+      signingKey: JSON.parse(file('signing_key')),
+      certificatePem: file('certificate'),
+      privateKeyPem: file('certificate_key'),
+    },
+  );
+}
+
+async function startSandbox(): Promise<{ child: ChildProcess; output: string }> {
+  const child = spawn(process.execPath, [GINKO, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sandbox did not start:\n${output}`)), STARTUP_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Press Ctrl-C to stop.')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}:\n${output}`)));
+  });
+  return { child, output };
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [GINKO, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
