@@ -96,26 +96,19 @@ export async function customerBalances(db: Db, customerId: string, accountIds: r
   const rows = await db
     .selectFrom('accounts as a')
     .select(['a.account_id', 'a.account_type_code', 'a.account_type_name', 'a.currency_code', 'a.balance_yen'])
-    .select((eb) => [
-      eb
-        .selectFrom('postings as p')
-        .select('p.balance_after_yen')
-        .whereRef('p.account_id', '=', 'a.account_id')
-        .where('p.transaction_date', '<', today)
-        .orderBy('p.transaction_date', 'desc')
-        .orderBy('p.posting_id', 'desc')
-        .limit(1)
-        .as('previous_day_balance_yen'),
-      eb
-        .selectFrom('postings as p')
-        .select('p.balance_after_yen')
-        .whereRef('p.account_id', '=', 'a.account_id')
-        .where('p.transaction_date', '<', monthStart)
-        .orderBy('p.transaction_date', 'desc')
-        .orderBy('p.posting_id', 'desc')
-        .limit(1)
-        .as('previous_month_balance_yen'),
-    ])
+    .select((eb) => {
+      // The balance after the account's last posting dated before `date`.
+      const balanceBefore = (date: string) =>
+        eb
+          .selectFrom('postings as p')
+          .select('p.balance_after_yen')
+          .whereRef('p.account_id', '=', 'a.account_id')
+          .where('p.transaction_date', '<', date)
+          .orderBy('p.transaction_date', 'desc')
+          .orderBy('p.posting_id', 'desc')
+          .limit(1);
+      return [balanceBefore(today).as('previous_day_balance_yen'), balanceBefore(monthStart).as('previous_month_balance_yen')];
+    })
     .where('a.customer_id', '=', customerId)
     .where('a.kind', '=', 'customer')
     .where('a.account_id', 'in', accountIds)
