@@ -175,6 +175,12 @@ export async function tokenRequest(tpp: Client, form: Record<string, string>, op
   return postForm(url, { ...form, ...(await clientAuthParams(tpp, options.audience ?? url, options)) }, options.agent ?? tpp.agent);
 }
 
+/** A pushed authorization request (RFC 9126 §2.1) with this TPP's client authentication (audience: the PAR endpoint). */
+export async function push(tpp: Client, form: Record<string, string>, options: ClientAuthOptions & { audience?: string } = {}): Promise<JsonResponse> {
+  const url = endpoints(tpp.bank).par;
+  return postForm(url, { ...form, ...(await clientAuthParams(tpp, options.audience ?? url, options)) }, tpp.agent);
+}
+
 export async function introspect(tpp: Client, token: string): Promise<JsonResponse> {
   const url = endpoints(tpp.bank).introspection;
   return postForm(url, { token, ...(await clientAuthParams(tpp, url, {})) }, tpp.agent);
@@ -263,9 +269,7 @@ export async function start(tpp: Client, variant: Variant, request: Authorizatio
   let reference: Record<string, string>;
   let pushed: { requestUri: string; expiresIn: number } | undefined;
   if (variant.request === 'par') {
-    const url = endpoints(tpp.bank).par;
-    const auth = await clientAuthParams(tpp, options.parAuth?.audience ?? url, options.parAuth ?? {});
-    const response = await postForm(url, { request: requestObject, ...auth, ...options.parForm }, tpp.agent);
+    const response = await push(tpp, { request: requestObject, ...options.parForm }, options.parAuth);
     if (response.status !== 201) return { kind: 'par-error', response };
     pushed = { requestUri: response.body.request_uri, expiresIn: response.body.expires_in };
     reference = { request_uri: pushed.requestUri };
