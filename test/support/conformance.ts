@@ -319,12 +319,17 @@ export async function callbackParams(tpp: Client, url: string): Promise<{ where:
   const parsed = new URL(url);
   const query = Object.fromEntries([...parsed.searchParams].filter(([name]) => name !== 'second'));
   const fragment = Object.fromEntries(new URLSearchParams(parsed.hash.slice(1)));
+  // RFC 9207 §2.4: an iss in the response, if any, is the issuer.
+  const checkIss = (params: Record<string, string>) => {
+    if (params.iss !== undefined) assert.equal(params.iss, tpp.bank.provider.issuer, 'the authorization response iss is the issuer');
+    return params;
+  };
   if (Object.keys(fragment).length > 0) {
     assert.deepEqual(query, {}, `nothing of the response may be in the query when it is in the fragment: ${url}`);
-    return { where: 'fragment', params: fragment };
+    return { where: 'fragment', params: checkIss(fragment) };
   }
   if (typeof query.response === 'string') return { where: 'jarm', params: await verifyJarm(tpp, query.response) };
-  return { where: 'query', params: query };
+  return { where: 'query', params: checkIss(query) };
 }
 
 export async function serverJwks(bank: TestBank): Promise<ReturnType<typeof createLocalJWKSet>> {
@@ -346,6 +351,7 @@ export async function verifyJarm(tpp: Client, response: string): Promise<Record<
     requiredClaims: ['exp'],
   });
   assert.ok(protectedHeader.kid, 'the JARM response names its key');
+  assert.ok((payload.exp ?? 0) - now() <= 600 + 15, 'JARM §4.1: a short-lived response (10 minutes at most)');
   const { iss: _iss, aud: _aud, exp: _exp, iat: _iat, ...params } = payload;
   return Object.fromEntries(Object.entries(params).map(([name, value]) => [name, String(value)]));
 }
@@ -380,6 +386,16 @@ export interface Refusal {
   errorPage?: boolean;
 }
 
+/** RFC 6749 §5.2 / §4.1.2.1: error_description is NQCHAR-safe text (%x20-21 / %x23-5B / %x5D-7E). */
+export function assertErrorDescription(description: unknown): void {
+  if (description === undefined) return;
+  assert.equal(typeof description, 'string');
+  assert.match(description as string, /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/, `error_description uses only the allowed characters: ${description}`);
+}
+
+/** OIDC Core 3.1.2.6 / RFC 9207: an error response carries nothing but these. */
+const ERROR_RESPONSE_PARAMS = new Set(['error', 'error_description', 'error_uri', 'state', 'session_state', 'iss']);
+
 /**
  * The request was refused in one of the ways the suite accepts: an error page (400, HTML, no
  * redirect), an error redirect with an accepted `error` and the original `state` and no `code`, or
@@ -393,6 +409,7 @@ export function assertRefused(outcome: Outcome, refusal: Refusal): Outcome['kind
       assert.ok(response.status === 400 || response.status === 401, `PAR answers 400/401, not ${response.status}: ${JSON.stringify(response.body)}`);
       assert.match(response.contentType, /application\/json/);
       assert.ok((refusal.parErrors ?? refusal.errors).includes(response.body.error), `PAR error ${JSON.stringify(response.body)} is not one of ${refusal.parErrors ?? refusal.errors}`);
+      assertErrorDescription(response.body.error_description);
       break;
     }
     case 'error-page':
@@ -406,6 +423,8 @@ export function assertRefused(outcome: Outcome, refusal: Refusal): Outcome['kind
       assert.equal(params.state, refusal.state, 'the error redirect carries the original state');
       assert.equal(params.code, undefined, 'no code with an error');
       assert.equal(params.id_token, undefined, 'no id_token with an error');
+      assertErrorDescription(params.error_description);
+      for (const name of Object.keys(params)) assert.ok(ERROR_RESPONSE_PARAMS.has(name), `unexpected parameter ${name} in the error response`);
       const expected = refusal.variant.response === 'jarm' ? 'jarm' : 'fragment';
       if (!(refusal.plainQuery && outcome.where === 'query')) assert.equal(outcome.where, expected, `the error comes back as the response mode asks (${expected})`);
       break;
@@ -468,7 +487,7 @@ export async function assertAuthorized(tpp: Client, variant: Variant, outcome: O
   if (outcome.kind !== 'redirect') throw new Error('unreachable');
   const { params, where } = outcome;
   assert.equal(params.error, undefined, `no error: ${JSON.stringify(params)}`);
-  assert.ok(params.code, 'a code');
+  assert.ok(params.code && params.code.length >= 22, 'a code of at least 128 bits (RFC 6749 §10.10)');
   assert.equal(params.state, state, 'the state comes back exactly as sent, or not at all');
   if (variant.response === 'jarm') {
     assert.equal(where, 'jarm', 'JARM: the response is a signed JWT in the query');
