@@ -392,10 +392,19 @@ describe('FAPI headers and robustness', () => {
     assert.notEqual(a, b, 'generated per request');
   });
 
-  test('unknown paths and methods are JSON 404s', async () => {
+  test('unknown paths are JSON 404s; other methods on an API path are 405s naming the allowed ones', async () => {
     assertRefused(await call('/nope'), 404, 'E40401');
-    assertRefused(await call('/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, payload: '{}' }), 404, 'E40401');
-    assertRefused(await call('/accounts', { method: 'DELETE' }), 404, 'E40401');
+    for (const response of [await call('/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, payload: '{}' }), await call('/accounts', { method: 'DELETE' })]) {
+      assertRefused(response, 405, 'E40501');
+      assert.equal(response.headers.allow, 'GET, HEAD');
+    }
+  });
+
+  test('unknown query parameters are refused, naming each one', async () => {
+    const response = await call(`/accounts/transactions?accountId=${shared}&datefrom=2025-01-01`);
+    assertRefused(response, 400, 'E40001');
+    assert.deepEqual(response.json().errorDetails, [{ errorDetailsCode: 'E40001', errorDetailsMessage: 'unknown query parameter', path: '/querystring/datefrom' }]);
+    assertRefused(await call('/accounts?accountId=whatever'), 400, 'E40001');
   });
 
   test('odd requests never produce a 500', async () => {
@@ -420,7 +429,7 @@ describe('FAPI headers and robustness', () => {
     const head = await app.inject({ method: 'HEAD', url: '/api/v1/accounts', headers: { authorization: 'Bearer tok-main', 'x-test-certificate': CERT_A } });
     assert.equal(head.statusCode, 200);
     const large = await call('/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ x: 'y'.repeat(10_000) }) });
-    assert.ok(large.statusCode === 404 || large.statusCode === 413);
+    assert.ok(large.statusCode === 405 || large.statusCode === 413);
   });
 });
 

@@ -78,6 +78,21 @@ function clientError(statusCode: number): ApiError {
 
 export const notFound = () => clientError(404);
 
+/** For a path the API has, asked with a method it does not take; the caller sets `Allow`. */
+export const methodNotAllowed = () => clientError(405);
+
+/** Query parameters a route does not define; a misspelt `datefrom` must not silently mean "today". */
+export const unknownQueryParameters = (names: string[]) =>
+  validationError(
+    '入力値が正しくありません。',
+    names.slice(0, 10).map((name) => ({
+      errorDetailsCode: 'E40001',
+      errorDetailsMessage: 'unknown query parameter',
+      // A JSON pointer to the parameter (RFC 6901 escaping); an absurdly long name is not echoed.
+      ...(name.length <= 64 ? { path: `/querystring/${name.replaceAll('~', '~0').replaceAll('/', '~1')}` } : {}),
+    })),
+  );
+
 /** Maps any error to the API's error body. Registered by bankApiPlugin for its own routes only. */
 export function apiErrorHandler(error: FastifyError | ApiError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const apiError = toApiError(error);

@@ -3,12 +3,12 @@
 //   app.register(bankApiPlugin, { prefix: '/api/v1', db, tokens })
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { TRANSACTION_PAGE_SIZE_MAX } from '../bank/accounts.ts';
 import type { Db } from '../store/db.ts';
 import type { AccessTokenLookup } from './access.ts';
 import { accountRoutes } from './accounts.ts';
-import { apiErrorHandler, notFound } from './errors.ts';
+import { apiErrorHandler, methodNotAllowed, notFound, unknownQueryParameters } from './errors.ts';
 import { bankApiGuard, type ClientCertificateThumbprintSource, socketCertificateThumbprint } from './guard.ts';
 
 export interface BankApiOptions {
@@ -42,6 +42,25 @@ async function responseHeaders(_request: FastifyRequest, reply: FastifyReply): P
   reply.header('cache-control', 'no-store');
 }
 
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** A preValidation hook refusing query parameters the route's schema does not define. */
+function refuseUnknownQueryParameters(route: RouteOptions) {
+  const schema = route.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+  const known = new Set(Object.keys(schema?.properties ?? {}));
+  return async (request: FastifyRequest): Promise<void> => {
+    const query = request.query;
+    if (typeof query !== 'object' || query === null) return;
+    const unknown = Object.keys(query).filter((name) => !known.has(name));
+    if (unknown.length > 0) throw unknownQueryParameters(unknown);
+  };
+}
+
+function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
+}
+
 export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, options) => {
   const pageSize = options.pageSizeLimit ?? TRANSACTION_PAGE_SIZE_MAX;
   assert.ok(Number.isSafeInteger(pageSize) && pageSize >= 1 && pageSize <= TRANSACTION_PAGE_SIZE_MAX, `pageSizeLimit must be 1–${TRANSACTION_PAGE_SIZE_MAX}`);
@@ -51,12 +70,21 @@ export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, opt
   app.setErrorHandler(apiErrorHandler);
   app.addHook('onRoute', (route) => {
     route.bodyLimit = BODY_LIMIT_BYTES;
+    // Before schema validation, which would otherwise silently drop them (Ajv's removeAdditional).
+    route.preValidation = [...hooksOf(route.preValidation), refuseUnknownQueryParameters(route)];
   });
   // Order matters: the interaction id first, so that even a refused request carries it.
   app.addHook('onRequest', interactionId);
   app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock }));
   app.addHook('onSend', responseHeaders);
-  app.setNotFoundHandler(() => {
+  app.setNotFoundHandler((request, reply) => {
+    // A path the API has, asked with another method, is a 405 naming the methods it takes.
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      reply.header('allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', '));
+      throw methodNotAllowed();
+    }
     throw notFound();
   });
   await app.register(accountRoutes, { db: options.db, pageSize, clock });
