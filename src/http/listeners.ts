@@ -5,7 +5,7 @@ import middie from '@fastify/middie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type Provider from 'oidc-provider';
-import { pathMatches } from '../auth/routes.ts';
+import { DISCOVERY_PATH, OIDC_ROUTES, pathMatches } from '../auth/routes.ts';
 
 /** Limits every listener enforces (Tiger Style: a bound on everything a client controls). */
 export const HTTP_LIMITS = {
@@ -22,7 +22,11 @@ export async function createListener(tls: ServerOptions, logger: FastifyBaseLogg
     https: tls,
     loggerInstance: logger,
     bodyLimit: HTTP_LIMITS.bodyBytes,
-    routerOptions: { maxParamLength: 200 },
+    // Path parameters are already bounded by headerBytes. A lower router bound would answer a long
+    // one with Fastify's bare 414 before any route runs; this way the route refuses it in its own
+    // format (the interaction error page, the API's error body).
+    routerOptions: { maxParamLength: HTTP_LIMITS.headerBytes },
+    rewriteUrl: escapeUndecodablePath,
     requestTimeout: HTTP_LIMITS.requestTimeoutMs,
     keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
     connectionTimeout: HTTP_LIMITS.connectionTimeoutMs,
@@ -38,6 +42,50 @@ export async function createListener(tls: ServerOptions, logger: FastifyBaseLogg
 }
 
 /**
+ * A path with a percent-escape that does not decode (`%zz`, a cut UTF-8 sequence) would be refused
+ * by the router with a bare 400 before any route or hook runs. Escaping its `%` signs instead lets
+ * the request reach the area it was aimed at, which refuses it in its own format: no route has such
+ * a path, so the API answers with its 404 body, the interaction pages with their error page.
+ */
+function escapeUndecodablePath(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const queryStart = url.indexOf('?');
+  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  try {
+    decodeURI(path);
+    return url;
+  } catch {
+    return `${path.replaceAll('%', '%25')}${queryStart === -1 ? '' : url.slice(queryStart)}`;
+  }
+}
+
+/**
+ * The methods oidc-provider routes on each of its paths, as provider.ts configures it (authorization
+ * requests by GET only). oidc-provider answers any other method with a bare `404 Not Found`; the
+ * listener answers 405 with `Allow` and an RFC 6749 error instead. OPTIONS stays with the provider,
+ * whose CORS handling owns it.
+ */
+const PROVIDER_METHODS: Readonly<Record<string, readonly string[]>> = {
+  [DISCOVERY_PATH]: ['GET', 'HEAD'],
+  [OIDC_ROUTES.jwks]: ['GET', 'HEAD'],
+  [OIDC_ROUTES.authorization]: ['GET', 'HEAD'],
+  [OIDC_ROUTES.pushed_authorization_request]: ['POST'],
+  [OIDC_ROUTES.token]: ['POST'],
+  [OIDC_ROUTES.userinfo]: ['GET', 'HEAD', 'POST'],
+  [OIDC_ROUTES.introspection]: ['POST'],
+  [OIDC_ROUTES.revocation]: ['POST'],
+};
+
+function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: readonly string[]): void {
+  res.statusCode = 405;
+  res.setHeader('allow', allowed.join(', '));
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('cache-control', 'no-store');
+  const use = allowed.filter((m) => m !== 'HEAD').join(' or ');
+  res.end(JSON.stringify({ error: 'invalid_request', error_description: `${method} is not supported on ${path}: use ${use}` }));
+}
+
+/**
  * Hands the given oidc-provider paths to the provider. It runs as middleware, before Fastify parses
  * the body, because oidc-provider reads the raw request stream itself.
  */
@@ -46,6 +94,12 @@ export function mountProvider(app: FastifyInstance, provider: Provider, paths: r
   app.use((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (paths.some((route) => pathMatches(path, route))) {
+      const method = req.method ?? 'GET';
+      const allowed = PROVIDER_METHODS[path];
+      if (allowed && method !== 'OPTIONS' && !allowed.includes(method)) {
+        methodNotAllowed(res, method, path, allowed);
+        return;
+      }
       void handle(req, res);
       return;
     }
