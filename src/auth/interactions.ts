@@ -25,11 +25,28 @@ type Form = Record<string, string | string[] | undefined>;
 /** Login IDs and passwords longer than this are refused before any work is done. */
 const MAX_CREDENTIAL_LENGTH = 128;
 
-export async function interactionRoutes(app: FastifyInstance, { provider, db, consentDays }: InteractionOptions): Promise<void> {
+/** Every page lives under this prefix; anything else below it gets the HTML 404 page. */
+const PREFIX = '/interaction';
+
+export async function interactionRoutes(app: FastifyInstance, options: InteractionOptions): Promise<void> {
+  await app.register(interactionPages, { ...options, prefix: PREFIX });
+}
+
+async function interactionPages(app: FastifyInstance, { provider, db, consentDays }: InteractionOptions): Promise<void> {
   const consentMs = consentDays * 24 * 3600 * 1000;
 
-  app.get<{ Params: Params; Querystring: { lang?: string } }>('/interaction/:uid', async (request, reply) => {
+  /**
+   * The pending interaction of this browser (from its interaction cookie), which must be the one the
+   * URL names: a page of one interaction never acts on another.
+   */
+  async function pendingInteraction(request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) {
     const details = await provider.interactionDetails(request.raw, reply.raw);
+    if (details.uid !== request.params.uid) throw new errors.SessionNotFound('this interaction is not the one in progress in this browser');
+    return details;
+  }
+
+  app.get<{ Params: Params; Querystring: { lang?: string } }>('/:uid', async (request, reply) => {
+    const details = await pendingInteraction(request, reply);
     const lang = languageOf(request.query.lang, details.params.ui_locales);
     const tppName = await tppNameOf(provider, details.params.client_id);
     if (details.prompt.name === 'login') {
@@ -38,8 +55,8 @@ export async function interactionRoutes(app: FastifyInstance, { provider, db, co
     return sendPage(reply, await renderConsent(details, lang, tppName, false));
   });
 
-  app.post<{ Params: Params; Body: Form }>('/interaction/:uid/login', async (request, reply) => {
-    const details = await provider.interactionDetails(request.raw, reply.raw);
+  app.post<{ Params: Params; Body: Form }>('/:uid/login', async (request, reply) => {
+    const details = await pendingInteraction(request, reply);
     const lang = languageOf(field(request.body, 'lang'));
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('this interaction is not waiting for a login');
     const loginId = field(request.body, 'loginId') ?? '';
@@ -53,8 +70,8 @@ export async function interactionRoutes(app: FastifyInstance, { provider, db, co
     return finish(request, reply, { login: { accountId: customer.customerId, amr: ['pwd'] } });
   });
 
-  app.post<{ Params: Params; Body: Form }>('/interaction/:uid/consent', async (request, reply) => {
-    const details = await provider.interactionDetails(request.raw, reply.raw);
+  app.post<{ Params: Params; Body: Form }>('/:uid/consent', async (request, reply) => {
+    const details = await pendingInteraction(request, reply);
     const lang = languageOf(field(request.body, 'lang'));
     if (details.prompt.name !== 'consent' || !details.session) throw new errors.InvalidRequest('this interaction is not waiting for consent');
     const customerId = details.session.accountId;
@@ -74,8 +91,8 @@ export async function interactionRoutes(app: FastifyInstance, { provider, db, co
     return finish(request, reply, { consent: { grantId } });
   });
 
-  app.post<{ Params: Params }>('/interaction/:uid/refuse', async (request, reply) => {
-    await provider.interactionDetails(request.raw, reply.raw);
+  app.post<{ Params: Params }>('/:uid/refuse', async (request, reply) => {
+    await pendingInteraction(request, reply);
     return finish(request, reply, { error: 'access_denied', error_description: 'the customer refused the request' });
   });
 
@@ -89,6 +106,12 @@ export async function interactionRoutes(app: FastifyInstance, { provider, db, co
     }
     request.log.error({ err: error }, 'interaction failed');
     return sendPage(reply.code(500), errorPage({ lang, error: 'server_error' }));
+  });
+
+  // Any other path or method under the prefix: the same error page, not Fastify's JSON 404.
+  app.setNotFoundHandler(async (request, reply) => {
+    const lang = languageOf((request.query as { lang?: string } | undefined)?.lang);
+    return sendPage(reply.code(404), errorPage({ lang, error: 'invalid_request', description: 'there is no such page' }));
   });
 
   async function renderConsent(
