@@ -1,6 +1,6 @@
 // A customer's browser, as far as the bank's pages need one: cookies, redirects followed by hand,
 // forms read from the HTML and submitted as a browser would (no script, no test-only route).
-import { Agent, fetch, type Response } from 'undici';
+import { Agent, fetch, type FormData, type Response } from 'undici';
 
 export interface Page {
   url: string;
@@ -45,6 +45,14 @@ export class CustomerBrowser {
     });
   }
 
+  /**
+   * Sends any request with this browser's cookies, as a script or a misbehaving client on the
+   * customer's machine could (bodies a form would never send), and follows redirects like open().
+   */
+  async send(url: string, init: { method: string; body?: string | Buffer | FormData; headers?: Record<string, string> }): Promise<Page | { tppUrl: string }> {
+    return this.follow(url, init);
+  }
+
   /** The form whose action ends with `actionSuffix`, with its fields. */
   form(page: Page, actionSuffix: string): { action: string; fields: FormField[] } {
     for (const match of page.html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)) {
@@ -64,7 +72,7 @@ export class CustomerBrowser {
     return this.agent.close();
   }
 
-  private async follow(url: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<Page | { tppUrl: string }> {
+  private async follow(url: string, init: { method: string; body?: string | Buffer | FormData; headers?: Record<string, string> }): Promise<Page | { tppUrl: string }> {
     let current = url;
     let request = init;
     for (let hops = 0; hops < 10; hops++) {
