@@ -18,8 +18,6 @@ const FAPI_ALGS: ('PS256' | 'ES256')[] = ['PS256', 'ES256'];
 const TTL_SECONDS = {
   /** RFC 6749 §4.1.2 recommends ≤ 10 minutes; a minute is plenty for a server-side exchange. */
   authorizationCode: 60,
-  /** A pushed request is used within seconds of being pushed (FAPI 2.0 wants < 600 s). */
-  pushedAuthorizationRequest: 90,
   idToken: 300,
   /** Time the customer has to log in and consent. */
   interaction: 600,
@@ -70,6 +68,8 @@ export function createProvider({ config, db, keys }: AuthorizationServerInput): 
       fapi: { enabled: true, profile: '1.0 Final' },
       // 5.2.2-1: signed request objects only, by value or pushed.
       requestObjects: { enabled: true, requireSignedRequestObject: true },
+      // A request_uri lives 60 s at most, less if the request object expires sooner (oidc-provider
+      // fixes this; it has no ttl option for pushed requests), and is single use (RFC 9126 §7.3).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
       jwtResponseModes: { enabled: true },
       mTLS: {
@@ -110,7 +110,6 @@ export function createProvider({ config, db, keys }: AuthorizationServerInput): 
       IdToken: TTL_SECONDS.idToken,
       Interaction: TTL_SECONDS.interaction,
       Session: TTL_SECONDS.session,
-      PushedAuthorizationRequest: TTL_SECONDS.pushedAuthorizationRequest,
       Grant: consentTtlSeconds,
       RefreshToken: Math.min(config.refreshTokenTtlSeconds, consentTtlSeconds),
     },
