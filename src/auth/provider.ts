@@ -1,7 +1,7 @@
 // The authorization server: oidc-provider configured for FAPI 1.0 Advanced Final. Every option that
 // matters for the profile is set here, explicitly, with the clause it serves.
 import type { X509Certificate } from 'node:crypto';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { GinkoConfig } from '../config/config.ts';
 import { clientCertificateChainTrusted, clientCertificateOf } from '../http/client-certificate.ts';
 import { sameDistinguishedName, subjectDnOf } from '../pki/dev-pki.ts';
@@ -48,6 +48,7 @@ export function createProvider({ config, db, keys }: AuthorizationServerInput): 
     claims: { openid: ['sub'] },
     responseTypes: ['code id_token', 'code'],
     clientAuthMethods: ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
+    assertJwtClientAuthClaimsAndHeader: clientAssertionAudienceIsThisServer(config),
     enabledJWA: {
       idTokenSigningAlgValues: FAPI_ALGS,
       requestObjectSigningAlgValues: FAPI_ALGS,
@@ -128,6 +129,27 @@ export function createProvider({ config, db, keys }: AuthorizationServerInput): 
   const provider = new Provider(issuer, configuration);
   provider.use(advertiseListeners(config));
   return provider;
+}
+
+/**
+ * RFC 7523 §3 (3): a client assertion's `aud` must identify this server — the issuer, the token
+ * endpoint, or the endpoint it is sent to. oidc-provider derives the endpoint URLs from the request's
+ * Host header, so an assertion minted for another server could be replayed here under that server's
+ * Host; the URLs are therefore checked again against the configured public ones. (This replaces
+ * oidc-provider's default hook, whose only rule — aud exactly the issuer — is for FAPI 2.0.)
+ */
+function clientAssertionAudienceIsThisServer(config: GinkoConfig) {
+  const urlOf = (route: string): string | undefined => {
+    const path = (OIDC_ROUTES as Record<string, string>)[route];
+    return path && `${config.mtls.publicUrl}${path}`;
+  };
+  return (ctx: KoaContextWithOIDC, claims: Record<string, unknown>): void => {
+    const accepted = new Set([ctx.oidc.issuer, urlOf('token'), urlOf(ctx.oidc.route)]);
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!audiences.some((aud) => typeof aud === 'string' && accepted.has(aud))) {
+      throw new errors.InvalidClientAuth('audience (aud) must be the issuer identifier, the token endpoint or this endpoint');
+    }
+  };
 }
 
 /** FAPI 1.0 Advanced 5.2.2-18: PKCE S256 is required for pushed requests; accepted (and checked) otherwise. */

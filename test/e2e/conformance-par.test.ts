@@ -14,12 +14,14 @@ import {
   authorizationRequest,
   authorize,
   Client,
+  clientAuthParams,
   endpoints,
   loginAndApprove,
   nameOf,
   newBrowser,
   now,
   open,
+  postFormWithHost,
   push,
   redeem,
   s256,
@@ -184,6 +186,17 @@ test('module 55: par-ensure-client-assertion-with-wrong-aud-fails', async (t) =>
   await eachVariant(t, async ({ tpp, variant }) => {
     const started = await start(tpp, variant, authorizationRequest(tpp, variant), { parAuth: { assertion: { aud: 'https://other-bank.example/par' } } });
     assertParError(started, ['invalid_client']);
+  }, ['private_key_jwt']);
+});
+
+test('module 55 (Host header): at PAR, an assertion for another server is refused even when the request names that server', async (t) => {
+  // RFC 7523 §3 (3): the audience identifies this authorization server — not whatever Host the request carries.
+  await eachVariant(t, async ({ tpp, variant }) => {
+    const requestObject = await sign(tpp, authorizationRequest(tpp, variant).claims);
+    for (const [host, path] of [['other-bank.example', '/oauth/par'], ['other-bank.example', '/oauth/token']] as const) {
+      const form = { request: requestObject, ...(await clientAuthParams(tpp, `https://${host}${path}`, {})) };
+      assertParError({ kind: 'par-error', response: await postFormWithHost(tpp, endpoints(bank).par, form, host) }, ['invalid_client']);
+    }
   }, ['private_key_jwt']);
 });
 

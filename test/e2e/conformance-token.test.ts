@@ -12,6 +12,9 @@ import {
   authorizationRequest,
   assertErrorDescription,
   authorize,
+  clientAuthParams,
+  endpoints,
+  postFormWithHost,
   Client,
   introspect,
   nameOf,
@@ -177,6 +180,21 @@ test('module 38: ensure-client-assertion-with-exp-is-5-minutes-in-past-fails', a
 test('module 39: ensure-client-assertion-with-wrong-aud-fails', async (t) => {
   // RFC 7523 §3 (3): aud must name this server (issuer or token endpoint).
   await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { aud: 'https://other-bank.example/oauth/token' } }), ['private_key_jwt']);
+});
+
+test('module 39 (Host header): an assertion for another server is refused even when the request names that server', async (t) => {
+  // RFC 7523 §3 (3): the audience identifies this authorization server — not whatever Host the request carries.
+  await eachVariant(
+    t,
+    async ({ tpp, variant }) => {
+      const { request, code } = await codeFor(tpp, variant);
+      const host = 'other-bank.example';
+      const form = { ...codeGrant(request, code), ...(await clientAuthParams(tpp, `https://${host}/oauth/token`, {})) };
+      assertTokenError(await postFormWithHost(tpp, endpoints(bank).token, form, host), ['invalid_client']);
+      await redeem(tpp, request, code);
+    },
+    ['private_key_jwt'],
+  );
 });
 
 test('module 40: ensure-client-assertion-with-no-sub-fails', async (t) => {

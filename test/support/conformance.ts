@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, UnsecuredJWT, type JWK, type JWTPayload } from 'jose';
-import { Agent, fetch } from 'undici';
+import { checkServerIdentity } from 'node:tls';
+import { Agent, fetch, request } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { OIDC_ROUTES } from '../../src/auth/routes.ts';
 import type { TestBank } from './bank.ts';
@@ -140,7 +141,7 @@ export async function clientAssertion(tpp: Client, audience: string | string[], 
   return sign(tpp, claims as JWTPayload, signer);
 }
 
-async function clientAuthParams(tpp: Client, audience: string, options: ClientAuthOptions): Promise<Record<string, string>> {
+export async function clientAuthParams(tpp: Client, audience: string, options: ClientAuthOptions): Promise<Record<string, string>> {
   const clientId = options.clientId === undefined ? tpp.registered.clientId : options.clientId;
   const params: Record<string, string> = clientId === null ? {} : { client_id: clientId };
   if (tpp.registered.metadata.token_endpoint_auth_method === 'private_key_jwt' && !options.noAssertion) {
@@ -167,6 +168,35 @@ export async function postForm(url: string, form: Record<string, string>, agent:
   const text = await response.text();
   const contentType = response.headers.get('content-type') ?? '';
   return { status: response.status, body: contentType.includes('json') && text ? JSON.parse(text) : text, contentType };
+}
+
+/**
+ * The same POST, over the TPP's certificate, but with a `Host` header naming another server — as an
+ * attacker replaying an assertion minted for that server would send it. TLS still verifies the bank.
+ */
+export async function postFormWithHost(tpp: Client, url: string, form: Record<string, string>, host: string): Promise<JsonResponse> {
+  const agent = new Agent({
+    connect: {
+      ca: tpp.bank.pki.caCertificatePem,
+      cert: tpp.registered.certificatePem,
+      key: tpp.registered.privateKeyPem,
+      servername: new URL(url).hostname,
+      checkServerIdentity: (_host, certificate) => checkServerIdentity(new URL(url).hostname, certificate),
+    },
+  });
+  try {
+    const response = await request(url, {
+      method: 'POST',
+      body: new URLSearchParams(form).toString(),
+      headers: { host, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      dispatcher: agent,
+    });
+    const text = await response.body.text();
+    const contentType = String(response.headers['content-type'] ?? '');
+    return { status: response.statusCode, body: contentType.includes('json') && text ? JSON.parse(text) : text, contentType };
+  } finally {
+    await agent.close();
+  }
 }
 
 /** A token-endpoint request with this TPP's client authentication (audience: the token endpoint). */
