@@ -347,6 +347,9 @@ export async function classify(tpp: Client, result: Page | { tppUrl: string }): 
 /** The authorization response as the TPP reads it; a JARM response is verified first (JARM §4.4). */
 export async function callbackParams(tpp: Client, url: string): Promise<{ where: 'fragment' | 'query' | 'jarm'; params: Record<string, string> }> {
   const parsed = new URL(url);
+  const registered = tpp.registered.metadata.redirect_uris as string[];
+  assert.equal(`${parsed.origin}${parsed.pathname}`, TPP_REDIRECT_URI, `the response goes to a registered redirect URI: ${url}`);
+  assert.ok(registered.includes(parsed.searchParams.has('second') ? SECOND_REDIRECT_URI : TPP_REDIRECT_URI));
   const query = Object.fromEntries([...parsed.searchParams].filter(([name]) => name !== 'second'));
   const fragment = Object.fromEntries(new URLSearchParams(parsed.hash.slice(1)));
   // RFC 9207 §2.4: an iss in the response, if any, is the issuer.
