@@ -4,7 +4,7 @@
 // outcomes the suite accepts (error page, error redirect with the state, error from the PAR endpoint).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, UnsecuredJWT, type JWK, type JWTPayload } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, UnsecuredJWT, type JWK, type JWTPayload } from 'jose';
 import { checkServerIdentity } from 'node:tls';
 import { Agent, fetch, request } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
@@ -558,14 +558,6 @@ export async function redeem(tpp: Client, request: AuthorizationRequest, code: s
   return tokens;
 }
 
-/** Full flow: authorize, approve, redeem. */
-export async function link(tpp: Client, variant: Variant, overrides: Record<string, unknown> = {}): Promise<{ request: AuthorizationRequest; authorized: Authorized; tokens: TokenSet }> {
-  const request = authorizationRequest(tpp, variant, overrides);
-  const authorized = await authorize(tpp, variant, request);
-  const tokens = await redeem(tpp, request, authorized.code);
-  return { request, authorized, tokens };
-}
-
 /** One line saying how a request ended, for CONFORMANCE_DEBUG=1 runs. */
 export function describe(outcome: Outcome): string {
   switch (outcome.kind) {
@@ -579,6 +571,3 @@ export function describe(outcome: Outcome): string {
       return `${outcome.kind} page`;
   }
 }
-
-/** Everything on a decoded JWT, for error messages. */
-export const peek = (jwt: string): JWTPayload => decodeJwt(jwt);
