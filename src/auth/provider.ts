@@ -1,7 +1,7 @@
 // The authorization server: oidc-provider configured for FAPI 1.0 Advanced Final. Every option that
 // matters for the profile is set here, explicitly, with the clause it serves.
 import type { X509Certificate } from 'node:crypto';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { GinkoConfig } from '../config/config.ts';
 import { clientCertificateChainTrusted, clientCertificateOf } from '../http/client-certificate.ts';
 import { sameDistinguishedName, subjectDnOf } from '../pki/dev-pki.ts';
@@ -14,6 +14,19 @@ import { SCOPES } from './scopes.ts';
 
 /** FAPI 1.0 Advanced 8.6: only PS256 and ES256; `none` and RS256 are never accepted. */
 const FAPI_ALGS: ('PS256' | 'ES256')[] = ['PS256', 'ES256'];
+
+/**
+ * The client metadata every TPP gets unless it registers otherwise: the FAPI 1.0 Advanced flows,
+ * PS256 everywhere, and certificate-bound access tokens (5.2.2-5).
+ */
+export const FAPI_CLIENT_METADATA: Readonly<Omit<ClientMetadata, 'client_id'>> = {
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code id_token', 'code'],
+  id_token_signed_response_alg: 'PS256',
+  authorization_signed_response_alg: 'PS256',
+  request_object_signing_alg: 'PS256',
+  tls_client_certificate_bound_access_tokens: true,
+};
 
 const TTL_SECONDS = {
   /** RFC 6749 §4.1.2 recommends ≤ 10 minutes; a minute is plenty for a server-side exchange. */
@@ -57,14 +70,7 @@ export function createProvider({ config, db, keys }: AuthorizationServerInput): 
       userinfoSigningAlgValues: FAPI_ALGS,
       introspectionSigningAlgValues: FAPI_ALGS,
     },
-    clientDefaults: {
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code id_token', 'code'],
-      id_token_signed_response_alg: 'PS256',
-      authorization_signed_response_alg: 'PS256',
-      request_object_signing_alg: 'PS256',
-      tls_client_certificate_bound_access_tokens: true,
-    },
+    clientDefaults: FAPI_CLIENT_METADATA,
     features: {
       fapi: { enabled: true, profile: '1.0 Final' },
       // 5.2.2-1: signed request objects only, by value or pushed.

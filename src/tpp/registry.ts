@@ -3,6 +3,7 @@
 // mTLS certificate (issued by the sandbox CA, or self-signed for self_signed_tls_client_auth).
 import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { FAPI_CLIENT_METADATA } from '../auth/provider.ts';
 import type { Db } from '../store/db.ts';
 import { issueClientCertificate, selfSignedClientCertificate, type DevPki } from '../pki/dev-pki.ts';
 
@@ -90,12 +91,7 @@ export async function registerTpp(db: Db, pki: DevPki, input: TppRegistration): 
     redirect_uris: registration.redirectUris,
     token_endpoint_auth_method: registration.authMethod,
     jwks: { keys },
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code id_token', 'code'],
-    id_token_signed_response_alg: 'PS256',
-    request_object_signing_alg: 'PS256',
-    authorization_signed_response_alg: 'PS256',
-    tls_client_certificate_bound_access_tokens: true,
+    ...FAPI_CLIENT_METADATA,
     ...(registration.authMethod === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256' } : {}),
     ...(registration.authMethod === 'tls_client_auth' ? { tls_client_auth_subject_dn: certificate.subjectDn } : {}),
   };
