@@ -11,7 +11,8 @@ import { Agent, fetch, FormData } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import type { RegisteredTpp } from '../../src/tpp/registry.ts';
 import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.ts';
-import { CustomerBrowser, type Page } from '../support/browser.ts';
+import type { CustomerBrowser, Page } from '../support/browser.ts';
+import { newBrowser, readAnswer, type RawAnswer } from '../support/conformance.ts';
 import { expectPage, TestTpp, type Tokens } from '../support/tpp.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
@@ -48,31 +49,21 @@ let mtls: { registered: RegisteredTpp; tpp: TestTpp };
 let tokens: Tokens;
 let noCertificate: Agent;
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer | FormData | Readable; dispatcher: Agent }): Promise<Answer> {
-  const response = await fetch(url, { redirect: 'manual', ...(init.body instanceof Readable ? { duplex: 'half' } : {}), ...init } as never);
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  const answer = { status: response.status, headers: response.headers as unknown as Headers, text, json };
-  assert.ok(answer.status < 500, `${init.method ?? 'GET'} ${url.slice(0, 120)} answered ${answer.status}: ${text.slice(0, 300)}`);
+async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer | FormData | Readable; dispatcher: Agent }): Promise<RawAnswer> {
+  const answer = await readAnswer(await fetch(url, { redirect: 'manual', ...(init.body instanceof Readable ? { duplex: 'half' } : {}), ...init } as never));
+  assert.ok(answer.status < 500, `${init.method ?? 'GET'} ${url.slice(0, 120)} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
   return answer;
 }
 
 const mtlsUrl = (path: string) => `${bank.config.mtls.publicUrl}${path}`;
 const browserUrl = (path: string) => `${bank.config.browser.publicUrl}${path}`;
 
-function assertOAuthError(answer: Answer, codes: readonly string[] = [...OAUTH_ERROR_CODES]): void {
+/** A form POST to an OAuth endpoint on the mTLS listener, over the tls_client_auth client's connection unless told otherwise. */
+function post(path: string, body: string | Readable, dispatcher: Agent = mtls.tpp.agent): Promise<RawAnswer> {
+  return send(mtlsUrl(path), { method: 'POST', headers: FORM, body, dispatcher });
+}
+
+function assertOAuthError(answer: RawAnswer, codes: readonly string[] = [...OAUTH_ERROR_CODES]): void {
   assert.ok(answer.status >= 400 && answer.status < 500, `a 4xx, got ${answer.status}: ${answer.text.slice(0, 300)}`);
   assert.match(answer.headers.get('content-type') ?? '', /^application\/json/, answer.text.slice(0, 300));
   assert.ok(OAUTH_ERROR_CODES.has(answer.json?.error), `an RFC 6749 error code, got ${answer.text.slice(0, 300)}`);
@@ -81,12 +72,19 @@ function assertOAuthError(answer: Answer, codes: readonly string[] = [...OAUTH_E
 }
 
 /** A body above the 64 KiB limit: an honest 413, or an OAuth error. */
-function assertTooLarge(answer: Answer): void {
+function assertTooLarge(answer: RawAnswer): void {
   if (answer.status === 413) return;
   assertOAuthError(answer, ['invalid_request']);
 }
 
-function assertApiError(answer: Answer, status: number, errorCode: string): void {
+/** 405 with the endpoint's Allow header and an RFC 6749 invalid_request. */
+function assertMethodNotAllowed(answer: RawAnswer, allow: string, message?: string): void {
+  assert.equal(answer.status, 405, message);
+  assert.equal(answer.headers.get('allow'), allow);
+  assertOAuthError(answer, ['invalid_request']);
+}
+
+function assertApiError(answer: RawAnswer, status: number, errorCode: string): void {
   assert.equal(answer.status, status, answer.text.slice(0, 300));
   assert.match(answer.headers.get('content-type') ?? '', /^application\/json; *charset=utf-8$/i);
   assert.equal(answer.json?.errorCode, errorCode, answer.text.slice(0, 300));
@@ -102,7 +100,7 @@ function assertHtmlRefusal(result: Page | { tppUrl: string }, statuses: number[]
   return page;
 }
 
-async function htmlAnswer(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }, dispatcher: Agent): Promise<Answer> {
+async function htmlAnswer(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }, dispatcher: Agent): Promise<RawAnswer> {
   const answer = await send(url, { ...init, headers: { accept: 'text/html', ...init.headers }, dispatcher });
   assert.ok(answer.status >= 400 && answer.status < 500, `a 4xx, got ${answer.status}`);
   assert.match(answer.headers.get('content-type') ?? '', /^text\/html/, answer.text.slice(0, 300));
@@ -196,7 +194,7 @@ const mtlsForm = (params: Record<string, string>) => new URLSearchParams({ clien
 describe('malformed JWTs', () => {
   test('as the request object at the PAR endpoint: invalid_request_object', async () => {
     for (const [name, jwt] of Object.entries(await malformedJwts(mtls.registered))) {
-      const answer = await send(mtlsUrl('/oauth/par'), { method: 'POST', headers: FORM, body: mtlsForm({ request: jwt }), dispatcher: mtls.tpp.agent });
+      const answer = await post('/oauth/par', mtlsForm({ request: jwt }));
       assert.doesNotThrow(() => assertOAuthError(answer, ['invalid_request_object', 'invalid_request']), name);
     }
   });
@@ -226,7 +224,7 @@ describe('malformed JWTs', () => {
   test('as the client assertion at the token endpoint: invalid_client or invalid_request', async () => {
     for (const [name, jwt] of Object.entries(await malformedJwts(pkjwt.registered))) {
       const body = new URLSearchParams({ grant_type: 'authorization_code', code: 'x', redirect_uri: TPP_REDIRECT_URI, client_id: pkjwt.registered.clientId, client_assertion_type: JWT_BEARER, client_assertion: jwt });
-      const answer = await send(mtlsUrl('/oauth/token'), { method: 'POST', headers: FORM, body: body.toString(), dispatcher: pkjwt.tpp.agent });
+      const answer = await post('/oauth/token', body.toString(), pkjwt.tpp.agent);
       assert.doesNotThrow(() => assertOAuthError(answer, ['invalid_client', 'invalid_request']), name);
     }
   });
@@ -234,7 +232,7 @@ describe('malformed JWTs', () => {
   test('as the client assertion at the PAR endpoint: invalid_client or invalid_request', async () => {
     for (const [name, jwt] of Object.entries(await malformedJwts(pkjwt.registered))) {
       const body = new URLSearchParams({ client_id: pkjwt.registered.clientId, client_assertion_type: JWT_BEARER, client_assertion: jwt, request: 'a.b.c' });
-      const answer = await send(mtlsUrl('/oauth/par'), { method: 'POST', headers: FORM, body: body.toString(), dispatcher: pkjwt.tpp.agent });
+      const answer = await post('/oauth/par', body.toString(), pkjwt.tpp.agent);
       assert.doesNotThrow(() => assertOAuthError(answer, ['invalid_client', 'invalid_request']), name);
     }
   });
@@ -243,7 +241,7 @@ describe('malformed JWTs', () => {
     for (const path of ['/oauth/introspect', '/oauth/revoke']) {
       for (const [name, jwt] of Object.entries(await malformedJwts(pkjwt.registered))) {
         const body = new URLSearchParams({ token: tokens.accessToken, client_id: pkjwt.registered.clientId, client_assertion_type: JWT_BEARER, client_assertion: jwt });
-        const answer = await send(mtlsUrl(path), { method: 'POST', headers: FORM, body: body.toString(), dispatcher: pkjwt.tpp.agent });
+        const answer = await post(path, body.toString(), pkjwt.tpp.agent);
         assert.doesNotThrow(() => assertOAuthError(answer, ['invalid_client', 'invalid_request']), `${path} ${name}`);
       }
     }
@@ -251,32 +249,27 @@ describe('malformed JWTs', () => {
 
   test('an unknown client_assertion_type: invalid_client or invalid_request', async () => {
     const body = new URLSearchParams({ grant_type: 'authorization_code', code: 'x', client_id: pkjwt.registered.clientId, client_assertion_type: 'urn:nonsense', client_assertion: 'a.b.c' });
-    assertOAuthError(await send(mtlsUrl('/oauth/token'), { method: 'POST', headers: FORM, body: body.toString(), dispatcher: pkjwt.tpp.agent }), ['invalid_client', 'invalid_request']);
+    assertOAuthError(await post('/oauth/token', body.toString(), pkjwt.tpp.agent), ['invalid_client', 'invalid_request']);
   });
 });
 
 describe('huge parameters, bodies and headers', () => {
   test('10 000-character parameters at PAR and token: an OAuth error', async () => {
     for (const name of ['scope', 'state', 'nonce', 'redirect_uri', 'response_type', 'client_id', 'request_uri', 'code_challenge']) {
-      const answer = await send(mtlsUrl('/oauth/par'), { method: 'POST', headers: FORM, body: mtlsForm({ [name]: 'x'.repeat(10_000), request: 'a.b.c' }), dispatcher: mtls.tpp.agent });
+      const answer = await post('/oauth/par', mtlsForm({ [name]: 'x'.repeat(10_000), request: 'a.b.c' }));
       assertOAuthError(answer);
     }
     for (const name of ['code', 'redirect_uri', 'code_verifier', 'refresh_token', 'grant_type', 'scope']) {
-      const answer = await send(mtlsUrl('/oauth/token'), {
-        method: 'POST',
-        headers: FORM,
-        body: mtlsForm({ grant_type: 'authorization_code', code: 'c', redirect_uri: TPP_REDIRECT_URI, [name]: 'x'.repeat(10_000) }),
-        dispatcher: mtls.tpp.agent,
-      });
+      const answer = await post('/oauth/token', mtlsForm({ grant_type: 'authorization_code', code: 'c', redirect_uri: TPP_REDIRECT_URI, [name]: 'x'.repeat(10_000) }));
       assertOAuthError(answer);
     }
   });
 
   test('a 10 000-character token at introspection and revocation is simply not active', async () => {
-    const introspected = await send(mtlsUrl('/oauth/introspect'), { method: 'POST', headers: FORM, body: mtlsForm({ token: 'x'.repeat(10_000) }), dispatcher: mtls.tpp.agent });
+    const introspected = await post('/oauth/introspect', mtlsForm({ token: 'x'.repeat(10_000) }));
     assert.equal(introspected.status, 200);
     assert.deepEqual(introspected.json, { active: false });
-    const revoked = await send(mtlsUrl('/oauth/revoke'), { method: 'POST', headers: FORM, body: mtlsForm({ token: 'x'.repeat(10_000) }), dispatcher: mtls.tpp.agent });
+    const revoked = await post('/oauth/revoke', mtlsForm({ token: 'x'.repeat(10_000) }));
     assert.equal(revoked.status, 200, 'RFC 7009 §2.2: an unknown token is not an error');
   });
 
@@ -284,14 +277,14 @@ describe('huge parameters, bodies and headers', () => {
     test(`${path}: bodies over 64 KiB get 413 or an OAuth error, declared or chunked`, async () => {
       const padding = (bytes: number) => mtlsForm({ grant_type: 'authorization_code', token: 'x', scope: 'a'.repeat(bytes) });
       for (const bytes of [70 * 1024, 1024 * 1024]) {
-        assertTooLarge(await send(mtlsUrl(path), { method: 'POST', headers: FORM, body: padding(bytes), dispatcher: mtls.tpp.agent }));
+        assertTooLarge(await post(path, padding(bytes)));
       }
       // No Content-Length: the limit must hold while reading, too.
       const chunked = Readable.from((function* () {
         yield mtlsForm({ grant_type: 'authorization_code', token: 'x' });
         for (let i = 0; i < 64; i++) yield `&pad${i}=${'b'.repeat(4096)}`;
       })());
-      assertTooLarge(await send(mtlsUrl(path), { method: 'POST', headers: FORM, body: chunked, dispatcher: mtls.tpp.agent }));
+      assertTooLarge(await post(path, chunked));
     });
   }
 
@@ -344,7 +337,7 @@ describe('wrong content types, repeated parameters, unknown grant types and meth
     test(`${path}: a repeated parameter is invalid_request (RFC 6749 §3.1)`, async () => {
       for (const repeated of PARAMETERS_USED[path]!) {
         const body = `${mtlsForm(params)}&${repeated}=${encodeURIComponent(repeated === 'client_id' ? mtls.registered.clientId : 'other')}`;
-        const answer = await send(mtlsUrl(path), { method: 'POST', headers: FORM, body, dispatcher: mtls.tpp.agent });
+        const answer = await post(path, body);
         assert.doesNotThrow(() => assertOAuthError(answer, ['invalid_request']), `${path}: ${repeated} twice`);
       }
     });
@@ -352,14 +345,12 @@ describe('wrong content types, repeated parameters, unknown grant types and meth
     test(`${path}: GET, PUT, DELETE and PATCH get 405 with Allow: POST and an OAuth error`, async () => {
       for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
         const answer = await send(mtlsUrl(path), { method, dispatcher: mtls.tpp.agent });
-        assert.equal(answer.status, 405, `${method} ${path}`);
-        assert.equal(answer.headers.get('allow'), 'POST');
-        assertOAuthError(answer, ['invalid_request']);
+        assertMethodNotAllowed(answer, 'POST', `${method} ${path}`);
       }
     });
 
     test(`${path}: malformed percent-encoding in the body is an OAuth error, not a crash`, async () => {
-      const answer = await send(mtlsUrl(path), { method: 'POST', headers: FORM, body: `${mtlsForm({})}&token=%zz%&grant_type=%E0%A4%A&request=%`, dispatcher: mtls.tpp.agent });
+      const answer = await post(path, `${mtlsForm({})}&token=%zz%&grant_type=%E0%A4%A&request=%`);
       if (path === '/oauth/introspect') assert.deepEqual(answer.json, { active: false });
       else if (path === '/oauth/revoke') assert.equal(answer.status, 200);
       else assertOAuthError(answer);
@@ -368,20 +359,18 @@ describe('wrong content types, repeated parameters, unknown grant types and meth
 
   test('unknown or unsupported grant types: unsupported_grant_type; none at all: invalid_request', async () => {
     for (const grantType of ['password', 'client_credentials', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:device_code', 'nonsense', 'x'.repeat(1000)]) {
-      const answer = await send(mtlsUrl('/oauth/token'), { method: 'POST', headers: FORM, body: mtlsForm({ grant_type: grantType }), dispatcher: mtls.tpp.agent });
+      const answer = await post('/oauth/token', mtlsForm({ grant_type: grantType }));
       assertOAuthError(answer, ['unsupported_grant_type', 'unauthorized_client']);
     }
     for (const body of [mtlsForm({}), mtlsForm({ grant_type: '' })]) {
-      assertOAuthError(await send(mtlsUrl('/oauth/token'), { method: 'POST', headers: FORM, body, dispatcher: mtls.tpp.agent }), ['invalid_request']);
+      assertOAuthError(await post('/oauth/token', body), ['invalid_request']);
     }
   });
 
   test('userinfo takes GET and POST only', async () => {
     for (const method of ['PUT', 'DELETE', 'PATCH']) {
       const answer = await send(mtlsUrl('/oauth/userinfo'), { method, headers: { authorization: `Bearer ${tokens.accessToken}` }, dispatcher: mtls.tpp.agent });
-      assert.equal(answer.status, 405);
-      assert.equal(answer.headers.get('allow'), 'GET, HEAD, POST');
-      assertOAuthError(answer, ['invalid_request']);
+      assertMethodNotAllowed(answer, 'GET, HEAD, POST');
     }
   });
 
@@ -389,9 +378,7 @@ describe('wrong content types, repeated parameters, unknown grant types and meth
     for (const path of ['/.well-known/openid-configuration', '/oauth/jwks', '/oauth/authorize']) {
       for (const method of ['POST', 'PUT', 'DELETE']) {
         const answer = await send(browserUrl(path), { method, headers: FORM, body: 'a=1', dispatcher: noCertificate });
-        assert.equal(answer.status, 405, `${method} ${path}`);
-        assert.equal(answer.headers.get('allow'), 'GET, HEAD');
-        assertOAuthError(answer, ['invalid_request']);
+        assertMethodNotAllowed(answer, 'GET, HEAD', `${method} ${path}`);
       }
     }
   });
@@ -403,7 +390,7 @@ describe('wrong content types, repeated parameters, unknown grant types and meth
   });
 
   test('malformed percent-encoding in a path gets a 4xx in the format of the area it aimed at', async () => {
-    const token = await send(mtlsUrl('/oauth/token%E0%A4%A'), { method: 'POST', headers: FORM, body: mtlsForm({}), dispatcher: mtls.tpp.agent });
+    const token = await post('/oauth/token%E0%A4%A', mtlsForm({}));
     assert.equal(token.status, 404);
     const api = await send(mtlsUrl('/api/v1/accounts%E0%A4%A'), { headers: { authorization: `Bearer ${tokens.accessToken}` }, dispatcher: mtls.tpp.agent });
     assertApiError(api, 404, 'E40401');
@@ -523,6 +510,20 @@ describe('bank APIs', () => {
 });
 
 describe('interaction pages', () => {
+  const variant = { requestMethod: 'par', responseMode: 'jarm' } as const;
+
+  /** Starts an authorization for the tls_client_auth TPP in a fresh customer browser and runs `body` on its login page. */
+  async function onLoginPage(body: (browser: CustomerBrowser, login: Page, checks: Awaited<ReturnType<TestTpp['authorizationUrl']>>['checks']) => Promise<void>): Promise<void> {
+    const browser = newBrowser(bank);
+    try {
+      const { url, checks } = await mtls.tpp.authorizationUrl(variant);
+      const login = expectPage(await browser.open(url.href), 'login');
+      await body(browser, login, checks);
+    } finally {
+      await browser.close();
+    }
+  }
+
   test('an unknown uid: an HTML error page, whatever the route', async () => {
     for (const [method, path] of [
       ['GET', '/interaction/unknown-uid'],
@@ -554,11 +555,7 @@ describe('interaction pages', () => {
   });
 
   test('garbage form bodies on a live interaction: HTML 4xx pages, and the interaction still completes', async () => {
-    const browser = new CustomerBrowser(bank.pki.caCertificatePem, TPP_REDIRECT_URI);
-    try {
-      const variant = { requestMethod: 'par', responseMode: 'jarm' } as const;
-      const { url, checks } = await mtls.tpp.authorizationUrl(variant);
-      const login = expectPage(await browser.open(url.href), 'login');
+    await onLoginPage(async (browser, login, checks) => {
       assert.equal(login.status, 200);
       const loginUrl = new URL(browser.form(login, '/login').action, login.url).href;
       const consentUrl = loginUrl.replace(/\/login$/, '/consent');
@@ -598,32 +595,22 @@ describe('interaction pages', () => {
       assert.ok('tppUrl' in done, 'consent returns to the TPP');
       const linked = await mtls.tpp.redeem(done.tppUrl, checks, variant);
       assert.equal((await mtls.tpp.api('/accounts', linked.accessToken)).status, 200);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   test("another interaction's uid in the URL, with this browser's cookie: an HTML error page", async () => {
-    const browser = new CustomerBrowser(bank.pki.caCertificatePem, TPP_REDIRECT_URI);
-    try {
-      const { url } = await mtls.tpp.authorizationUrl({ requestMethod: 'par', responseMode: 'jarm' });
-      const login = expectPage(await browser.open(url.href), 'login');
+    await onLoginPage(async (browser, login) => {
       const other = new URL(login.url);
       other.pathname = other.pathname.replace(/[^/]+$/, 'someone-elses-uid');
       assertHtmlRefusal(await browser.open(other.href), [400]);
       assertHtmlRefusal(await browser.send(`${other.href}/login`, { method: 'POST', body: `loginId=${tanaka.loginId}&password=${tanaka.password}`, headers: FORM }), [400]);
       // The real one is untouched.
       expectPage(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), 'consent');
-    } finally {
-      await browser.close();
-    }
+    });
   });
 
   test('an expired interaction: an HTML error page, not the login', async () => {
-    const browser = new CustomerBrowser(bank.pki.caCertificatePem, TPP_REDIRECT_URI);
-    try {
-      const { url } = await mtls.tpp.authorizationUrl({ requestMethod: 'par', responseMode: 'jarm' });
-      const login = expectPage(await browser.open(url.href), 'login');
+    await onLoginPage(async (browser, login) => {
       const uid = new URL(login.url).pathname.split('/').pop()!;
       // Ten minutes pass: the stored interaction reaches its expiry.
       const expired = await bank.store.db
@@ -636,9 +623,7 @@ describe('interaction pages', () => {
       assertHtmlRefusal(await browser.open(login.url), [400]);
       assertHtmlRefusal(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), [400]);
       assertHtmlRefusal(await browser.send(`${login.url}/refuse`, { method: 'POST', body: '', headers: FORM }), [400]);
-    } finally {
-      await browser.close();
-    }
+    });
   });
 });
 

@@ -3,19 +3,16 @@
 // the bank must refuse or may only answer in a safe way — by value and pushed, code id_token and JARM,
 // for a private_key_jwt and a tls_client_auth TPP.
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
-import type { TppAuthMethod } from '../../src/tpp/registry.ts';
-import { startTestBank, type TestBank } from '../support/bank.ts';
+import { test } from 'node:test';
 import {
   assertErrorPage,
   assertRefused,
   authorizationRequest,
   authorize,
   classify,
-  Client,
+  conformanceSuite,
   CUSTOMER,
   endpoints,
-  nameOf,
   newBrowser,
   open,
   push,
@@ -25,39 +22,11 @@ import {
   start,
   VARIANTS,
   verifyIdToken,
-  type Variant,
+  type Case,
 } from '../support/conformance.ts';
 import { expectPage } from '../support/tpp.ts';
 
-const AUTH_METHODS: TppAuthMethod[] = ['private_key_jwt', 'tls_client_auth'];
-
-let bank: TestBank;
-/** Two TPPs per client authentication method: the suite's `client` and `client2`. */
-const clients = new Map<TppAuthMethod, [Client, Client]>();
-
-before(async () => {
-  bank = await startTestBank();
-  for (const method of AUTH_METHODS) clients.set(method, [await Client.register(bank, method), await Client.register(bank, method)]);
-});
-
-after(async () => {
-  for (const pair of clients.values()) for (const client of pair) await client.close();
-  await bank?.stop();
-});
-
-interface Case {
-  tpp: Client;
-  other: Client;
-  variant: Variant;
-}
-
-/** Runs `body` for each client authentication method × request method × response mode (filtered), as subtests. */
-async function eachVariant(t: TestContext, body: (c: Case) => Promise<void>, only: (v: Variant) => boolean = () => true): Promise<void> {
-  for (const method of AUTH_METHODS) {
-    const [tpp, other] = clients.get(method)!;
-    for (const variant of VARIANTS.filter(only)) await t.test(`${method} × ${nameOf(variant)}`, () => body({ tpp, other, variant }));
-  }
-}
+const { bank, clients, eachVariant } = conformanceSuite({ variants: VARIANTS });
 
 test('module 2: fapi1-advanced-final (client 2 variations; client 2 token with client 1 certificate)', async (t) => {
   // FAPI 1.0 Advanced 5.2.2 happy path for both clients, RFC 9101 §10.8 typ, RFC 6749 §3.1.2 redirect URI with a query; RFC 8705 §3 binding.
@@ -84,7 +53,7 @@ test('module 3: user-rejects-authentication (cancel at login, deny at consent)',
   await eachVariant(t, async ({ tpp, variant }) => {
     for (const where of ['login', 'consent'] as const) {
       const request = authorizationRequest(tpp, variant);
-      const browser = newBrowser(bank);
+      const browser = newBrowser(bank());
       try {
         const login = expectPage(await browser.open(((await start(tpp, variant, request)) as { url: string }).url), 'login');
         const page = where === 'login' ? login : expectPage(await browser.submit(login, '/login', { loginId: CUSTOMER.loginId, password: CUSTOMER.password }), 'consent');
@@ -119,7 +88,7 @@ test('module 6: ensure-valid-pkce-succeeds', async (t) => {
       assert.equal(request.claims.code_challenge_method, 'S256');
       await redeem(tpp, request, (await authorize(tpp, variant, request)).code);
     },
-    (v) => v.request === 'by_value',
+    { only: (v) => v.request === 'by_value' },
   );
 });
 
@@ -200,7 +169,7 @@ test('module 29: ensure-authorization-request-without-request-object-fails', asy
       const response = await push(tpp, params);
       assertRefused({ kind: 'par-error', response }, { errors: ['invalid_request'], state: request.state, variant });
     } else {
-      const url = `${endpoints(bank).authorization}?${new URLSearchParams(params).toString()}`;
+      const url = `${endpoints(bank()).authorization}?${new URLSearchParams(params).toString()}`;
       assertRefused(await open(tpp, { kind: 'url', url }), { errors: ['invalid_request'], state: request.state, variant });
     }
   });
@@ -232,13 +201,13 @@ test('module 31: ensure-response-type-code-fails', async (t) => {
         plainQuery: true,
       });
     },
-    (v) => v.response === 'code_id_token',
+    { only: (v) => v.response === 'code_id_token' },
   );
 });
 
 test('the authorization endpoint never accepts a request object from a TPP the bank does not know', async () => {
   // RFC 6749 §4.1.2.1: an unknown client_id gets an error page, never a redirect.
-  const [tpp] = clients.get('private_key_jwt')!;
+  const [tpp] = clients('private_key_jwt');
   const variant = VARIANTS[0]!;
   const request = authorizationRequest(tpp, variant, { client_id: 'tpp-unknown', iss: 'tpp-unknown' });
   const started = await start(tpp, variant, request, { outside: { client_id: 'tpp-unknown' } });

@@ -3,18 +3,18 @@
 // what a pushed request may not contain; PKCE S256 required and checked — with code id_token and
 // JARM, for a private_key_jwt and a tls_client_auth TPP.
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { Agent, fetch } from 'undici';
-import type { TppAuthMethod } from '../../src/tpp/registry.ts';
-import { startTestBank, type TestBank } from '../support/bank.ts';
 import {
   assertAuthorized,
   assertErrorDescription,
   assertRefused,
+  AUTH_METHODS,
   authorizationRequest,
   authorize,
   Client,
   clientAuthParams,
+  conformanceSuite,
   endpoints,
   loginAndApprove,
   nameOf,
@@ -34,38 +34,12 @@ import {
   type Variant,
 } from '../support/conformance.ts';
 
-const AUTH_METHODS: TppAuthMethod[] = ['private_key_jwt', 'tls_client_auth'];
 const PAR_VARIANTS: Variant[] = [
   { request: 'par', response: 'code_id_token' },
   { request: 'par', response: 'jarm' },
 ];
 
-let bank: TestBank;
-const clients = new Map<TppAuthMethod, [Client, Client]>();
-
-before(async () => {
-  bank = await startTestBank();
-  for (const method of AUTH_METHODS) clients.set(method, [await Client.register(bank, method), await Client.register(bank, method)]);
-});
-
-after(async () => {
-  for (const pair of clients.values()) for (const client of pair) await client.close();
-  await bank?.stop();
-});
-
-interface Case {
-  method: TppAuthMethod;
-  tpp: Client;
-  other: Client;
-  variant: Variant;
-}
-
-async function eachVariant(t: TestContext, body: (c: Case) => Promise<void>, methods: TppAuthMethod[] = AUTH_METHODS): Promise<void> {
-  for (const method of methods) {
-    const [tpp, other] = clients.get(method)!;
-    for (const variant of PAR_VARIANTS) await t.test(`${method} × ${nameOf(variant)}`, () => body({ method, tpp, other, variant }));
-  }
-}
+const { bank, clients, eachVariant } = conformanceSuite({ variants: PAR_VARIANTS });
 
 /** Pushes `request` and returns the authorization URL; the push must succeed (201, request_uri, expires_in). */
 async function pushed(tpp: Client, variant: Variant, request: AuthorizationRequest, auth?: ClientAuthOptions & { audience?: string }): Promise<{ url: string; requestUri: string; expiresIn: number }> {
@@ -94,7 +68,7 @@ test('module 49: par-ensure-reused-request-uri-prior-to-auth-completion-succeeds
     const request = authorizationRequest(tpp, variant);
     const { url } = await pushed(tpp, variant, request);
     assert.equal((await open(tpp, { kind: 'url', url })).kind, 'login', 'the first visit shows the login page');
-    const browser = newBrowser(bank);
+    const browser = newBrowser(bank());
     try {
       const outcome = await loginAndApprove(tpp, await open(tpp, { kind: 'url', url }, browser), browser);
       const authorized = await assertAuthorized(tpp, variant, outcome, request.state, request.nonce);
@@ -110,7 +84,7 @@ test('module 50: par-attempt-reuse-request_uri', async (t) => {
   await eachVariant(t, async ({ tpp, variant }) => {
     const request = authorizationRequest(tpp, variant);
     const { url } = await pushed(tpp, variant, request);
-    const browser = newBrowser(bank);
+    const browser = newBrowser(bank());
     try {
       const outcome = await loginAndApprove(tpp, await open(tpp, { kind: 'url', url }, browser), browser);
       await redeem(tpp, request, (await assertAuthorized(tpp, variant, outcome, request.state, request.nonce)).code);
@@ -124,7 +98,7 @@ test('module 50: par-attempt-reuse-request_uri', async (t) => {
 
 test('module 51: par-attempt-to-use-expired-request_uri', async (t) => {
   // RFC 9126 §2.2 expires_in: a request_uri is refused once it has expired (short-lived ones here, to keep the test fast).
-  const [tpp] = clients.get('private_key_jwt')!;
+  const [tpp] = clients('private_key_jwt');
   const normal = await pushed(tpp, PAR_VARIANTS[0]!, authorizationRequest(tpp, PAR_VARIANTS[0]!));
   assert.ok(normal.expiresIn > 0 && normal.expiresIn <= 60, `expires_in ${normal.expiresIn} s: a minute at most (the suite skips above 30 minutes)`);
 
@@ -133,7 +107,7 @@ test('module 51: par-attempt-to-use-expired-request_uri', async (t) => {
   let longest = 0;
   for (const method of AUTH_METHODS) {
     for (const variant of PAR_VARIANTS) {
-      const client = clients.get(method)![0];
+      const client = clients(method)[0];
       const { url, expiresIn } = await pushed(client, variant, authorizationRequest(client, variant, { exp: now() + 2 }));
       assert.ok(expiresIn <= 2, `expires_in follows the request object's exp (${expiresIn})`);
       longest = Math.max(longest, expiresIn);
@@ -151,25 +125,25 @@ test('module 52: par-test-pushed-authorization-url-as-audience-for-client-JWT-as
   // RFC 9126 §2 / RFC 7523 §3 (3): the PAR endpoint URL is an acceptable audience at the PAR endpoint.
   await eachVariant(t, async ({ tpp, variant }) => {
     const request = authorizationRequest(tpp, variant);
-    await pushed(tpp, variant, request, { assertion: { aud: endpoints(bank).par } });
-  }, ['private_key_jwt']);
+    await pushed(tpp, variant, request, { assertion: { aud: endpoints(bank()).par } });
+  }, { methods: ['private_key_jwt'] });
 });
 
 test('module 53: par-token-endpoint-url-as-audience-for-client-JWT-assertion', async (t) => {
   // RFC 9126 §2 / RFC 7523 §3 (3): the token endpoint URL is an acceptable audience at the PAR endpoint.
   await eachVariant(t, async ({ tpp, variant }) => {
     const request = authorizationRequest(tpp, variant);
-    const { url } = await pushed(tpp, variant, request, { assertion: { aud: endpoints(bank).token } });
+    const { url } = await pushed(tpp, variant, request, { assertion: { aud: endpoints(bank()).token } });
     assert.equal((await open(tpp, { kind: 'url', url })).kind, 'login');
-  }, ['private_key_jwt']);
+  }, { methods: ['private_key_jwt'] });
 });
 
 test('module 54: test-array-as-audience-for-client-JWT-assertion (PAR and token endpoint)', async (t) => {
   // RFC 7519 §4.1.3: aud as [issuer, another value] is accepted at the PAR and the token endpoints.
   await eachVariant(t, async ({ tpp, variant }) => {
-    const aud = [bank.provider.issuer, 'https://dummy.example/'];
+    const aud = [bank().provider.issuer, 'https://dummy.example/'];
     const request = authorizationRequest(tpp, variant);
-    const browser = newBrowser(bank);
+    const browser = newBrowser(bank());
     try {
       const { url } = await pushed(tpp, variant, request, { assertion: { aud } });
       const outcome = await loginAndApprove(tpp, await open(tpp, { kind: 'url', url }, browser), browser);
@@ -178,7 +152,7 @@ test('module 54: test-array-as-audience-for-client-JWT-assertion (PAR and token 
     } finally {
       await browser.close();
     }
-  }, ['private_key_jwt']);
+  }, { methods: ['private_key_jwt'] });
 });
 
 test('module 55: par-ensure-client-assertion-with-wrong-aud-fails', async (t) => {
@@ -186,7 +160,7 @@ test('module 55: par-ensure-client-assertion-with-wrong-aud-fails', async (t) =>
   await eachVariant(t, async ({ tpp, variant }) => {
     const started = await start(tpp, variant, authorizationRequest(tpp, variant), { parAuth: { assertion: { aud: 'https://other-bank.example/par' } } });
     assertParError(started, ['invalid_client']);
-  }, ['private_key_jwt']);
+  }, { methods: ['private_key_jwt'] });
 });
 
 test('module 55 (Host header): at PAR, an assertion for another server is refused even when the request names that server', async (t) => {
@@ -195,9 +169,9 @@ test('module 55 (Host header): at PAR, an assertion for another server is refuse
     const requestObject = await sign(tpp, authorizationRequest(tpp, variant).claims);
     for (const [host, path] of [['other-bank.example', '/oauth/par'], ['other-bank.example', '/oauth/token']] as const) {
       const form = { request: requestObject, ...(await clientAuthParams(tpp, `https://${host}${path}`, {})) };
-      assertParError({ kind: 'par-error', response: await postFormWithHost(tpp, endpoints(bank).par, form, host) }, ['invalid_client']);
+      assertParError({ kind: 'par-error', response: await postFormWithHost(tpp, endpoints(bank()).par, form, host) }, ['invalid_client']);
     }
-  }, ['private_key_jwt']);
+  }, { methods: ['private_key_jwt'] });
 });
 
 test('module 56: par-ensure-client-assertion-with-wrong-iss-fails', async (t) => {
@@ -205,7 +179,7 @@ test('module 56: par-ensure-client-assertion-with-wrong-iss-fails', async (t) =>
   await eachVariant(t, async ({ tpp, variant }) => {
     const started = await start(tpp, variant, authorizationRequest(tpp, variant), { parAuth: { assertion: { iss: 'not-the-client' } } });
     assertParError(started, ['invalid_client', 'invalid_request']);
-  }, ['private_key_jwt']);
+  }, { methods: ['private_key_jwt'] });
 });
 
 test('module 57: par-ensure-client-assertion-with-wrong-sub-fails', async (t) => {
@@ -215,7 +189,7 @@ test('module 57: par-ensure-client-assertion-with-wrong-sub-fails', async (t) =>
       const started = await start(tpp, variant, authorizationRequest(tpp, variant), { parAuth: { assertion: { sub } } });
       assertParError(started, ['invalid_client', 'invalid_request']);
     }
-  }, ['private_key_jwt']);
+  }, { methods: ['private_key_jwt'] });
 });
 
 test('module 58: par-attempt-to-use-request_uri-for-different-client', async (t) => {
@@ -226,7 +200,7 @@ test('module 58: par-attempt-to-use-request_uri-for-different-client', async (t)
     for (const duplicates of [true, false]) {
       const params = new URLSearchParams({ client_id: other.clientId, request_uri: requestUri });
       if (duplicates) for (const name of ['response_type', 'scope', 'redirect_uri'] as const) params.set(name, String(request.claims[name]));
-      const outcome = await open(other, { kind: 'url', url: `${endpoints(bank).authorization}?${params}` });
+      const outcome = await open(other, { kind: 'url', url: `${endpoints(bank()).authorization}?${params}` });
       assert.notEqual(outcome.kind, 'login', "client 2 cannot use client 1's request_uri");
       assertRefused(outcome, {
         errors: ['invalid_request_uri', 'invalid_request', 'invalid_request_object', 'invalid_client', 'unauthorized_client'],
@@ -237,7 +211,7 @@ test('module 58: par-attempt-to-use-request_uri-for-different-client', async (t)
       });
     }
     // Client 1 can still use it.
-    assert.equal((await open(tpp, { kind: 'url', url: `${endpoints(bank).authorization}?${new URLSearchParams({ client_id: tpp.clientId, request_uri: requestUri })}` })).kind, 'login');
+    assert.equal((await open(tpp, { kind: 'url', url: `${endpoints(bank()).authorization}?${new URLSearchParams({ client_id: tpp.clientId, request_uri: requestUri })}` })).kind, 'login');
   });
 });
 
@@ -256,7 +230,7 @@ test('module 60: par-attempt-invalid-http-method', async (t) => {
   // RFC 9126 §2.1: the PAR endpoint takes POST only.
   await eachVariant(t, async ({ tpp }) => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const response = await fetch(endpoints(bank).par, { method, dispatcher: tpp.agent });
+      const response = await fetch(endpoints(bank()).par, { method, dispatcher: tpp.agent });
       await response.body?.cancel();
       assert.ok(response.status >= 400 && response.status < 600, `${method} answers ${response.status}`);
     }
@@ -306,7 +280,7 @@ test('module 64: par-plain-pkce-rejected', async (t) => {
 test('module 65: par-pushed-authorization-url-as-audience-in-request-object', async (t) => {
   // RFC 9101 §4 / FAPI 1.0 Advanced 5.2.2-13: the request object's aud is the issuer, not the PAR endpoint.
   await eachVariant(t, async ({ tpp, variant }) => {
-    const started = await start(tpp, variant, authorizationRequest(tpp, variant, { aud: endpoints(bank).par }));
+    const started = await start(tpp, variant, authorizationRequest(tpp, variant, { aud: endpoints(bank()).par }));
     assertParError(started, ['invalid_request_object']);
   });
 });
@@ -339,13 +313,13 @@ test('module 68: par-without-duplicate-parameters', async (t) => {
 
 test('the PAR endpoint requires client authentication and, for tls_client_auth, the client certificate', async (t) => {
   // RFC 9126 §2: the PAR endpoint authenticates the client as the token endpoint does (FAPI 1.0 Advanced 5.2.2-14).
-  const noCertificate = new Agent({ connect: { ca: bank.pki.caCertificatePem } });
+  const noCertificate = new Agent({ connect: { ca: bank().pki.caCertificatePem } });
   try {
     await eachVariant(t, async ({ method, tpp, variant }) => {
       const request = authorizationRequest(tpp, variant);
       const requestObject = await sign(tpp, request.claims);
       const form = new URLSearchParams({ request: requestObject, client_id: tpp.clientId });
-      const response = await fetch(endpoints(bank).par, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, dispatcher: noCertificate });
+      const response = await fetch(endpoints(bank()).par, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, dispatcher: noCertificate });
       const body = (await response.json()) as { error: string };
       assert.ok([400, 401].includes(response.status), `status ${response.status}`);
       assert.ok(['invalid_client', 'invalid_request'].includes(body.error), `${method}: ${JSON.stringify(body)}`);

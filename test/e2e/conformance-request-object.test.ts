@@ -4,57 +4,25 @@
 // code id_token and JARM, for a private_key_jwt and a tls_client_auth TPP. Modules 18 and 4 are the
 // ones that must succeed.
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
-import type { TppAuthMethod } from '../../src/tpp/registry.ts';
-import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.ts';
+import { test } from 'node:test';
+import { TPP_REDIRECT_URI } from '../support/bank.ts';
 import {
   assertErrorPage,
   assertRefused,
   authorizationRequest,
   authorize,
-  nameOf,
+  conformanceSuite,
   now,
   open,
   redeem,
   start,
   VARIANTS,
-  Client,
-    type Refusal,
+  type Case,
+  type Refusal,
   type SendOptions,
-  type Variant,
 } from '../support/conformance.ts';
 
-const AUTH_METHODS: TppAuthMethod[] = ['private_key_jwt', 'tls_client_auth'];
-
-let bank: TestBank;
-/** Two TPPs per client authentication method: the suite's `client` and `client2`. */
-const clients = new Map<TppAuthMethod, [Client, Client]>();
-
-before(async () => {
-  bank = await startTestBank();
-  for (const method of AUTH_METHODS) {
-    clients.set(method, [await Client.register(bank, method), await Client.register(bank, method)]);
-  }
-});
-
-after(async () => {
-  for (const pair of clients.values()) for (const tpp of pair) await tpp.close();
-  await bank?.stop();
-});
-
-interface Case {
-  tpp: Client;
-  other: Client;
-  variant: Variant;
-}
-
-/** Runs `body` once per client authentication method × request method × response mode, as subtests. */
-async function eachVariant(t: TestContext, body: (c: Case) => Promise<void>): Promise<void> {
-  for (const method of AUTH_METHODS) {
-    const [tpp, other] = clients.get(method)!;
-    for (const variant of VARIANTS) await t.test(`${method} × ${nameOf(variant)}`, () => body({ tpp, other, variant }));
-  }
-}
+const { bank, eachVariant } = conformanceSuite({ variants: VARIANTS });
 
 /** Sends a request whose request object is changed by `overrides`, and expects the suite's refusal. */
 async function expectRefused(c: Case, overrides: Record<string, unknown>, expected: Omit<Refusal, 'state' | 'variant'>, options: SendOptions = {}): Promise<void> {
@@ -74,7 +42,7 @@ const UNVERIFIABLE_REQUEST_OBJECT = { errors: ['invalid_request_object', 'invali
 test('module 4: ensure-request-object-with-multiple-aud-succeeds', async (t) => {
   // RFC 7519 §4.1.3: aud may be an array; the issuer among other values is accepted.
   await eachVariant(t, async ({ tpp, variant }) => {
-    const request = authorizationRequest(tpp, variant, { aud: [bank.provider.issuer, 'https://other.example/'] });
+    const request = authorizationRequest(tpp, variant, { aud: [bank().provider.issuer, 'https://other.example/'] });
     const authorized = await authorize(tpp, variant, request);
     await redeem(tpp, request, authorized.code);
   });

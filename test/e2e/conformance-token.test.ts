@@ -3,69 +3,47 @@
 // first redemption's tokens revoked on reuse, every private_key_jwt client-assertion check, PKCE at the
 // token endpoint, and refresh tokens.
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { Agent, fetch } from 'undici';
-import type { TppAuthMethod } from '../../src/tpp/registry.ts';
-import { startTestBank, type TestBank } from '../support/bank.ts';
 import {
   authorizationRequest,
   assertErrorDescription,
   authorize,
   clientAuthParams,
+  conformanceSuite,
   endpoints,
   postFormWithHost,
   Client,
   introspect,
-  nameOf,
   now,
   redeem,
   tokenRequest,
   unregisteredRsaKey,
   verifyIdToken,
   type AuthorizationRequest,
+  type Case,
   type ClientAuthOptions,
   type JsonResponse,
   type Variant,
 } from '../support/conformance.ts';
 
-const AUTH_METHODS: TppAuthMethod[] = ['private_key_jwt', 'tls_client_auth'];
 /** The token endpoint does not care how the code was asked for; two variants keep both paths honest. */
 const TOKEN_VARIANTS: Variant[] = [
   { request: 'by_value', response: 'code_id_token' },
   { request: 'par', response: 'jarm' },
 ];
 
-let bank: TestBank;
-const clients = new Map<TppAuthMethod, [Client, Client]>();
 /** An mTLS connection that presents no client certificate at all. */
 let noCertificate: Agent;
 
-before(async () => {
-  bank = await startTestBank();
-  for (const method of AUTH_METHODS) clients.set(method, [await Client.register(bank, method), await Client.register(bank, method)]);
-  noCertificate = new Agent({ connect: { ca: bank.pki.caCertificatePem } });
+const { bank, eachVariant } = conformanceSuite({
+  variants: TOKEN_VARIANTS,
+  setUp: ({ pki }) => {
+    noCertificate = new Agent({ connect: { ca: pki.caCertificatePem } });
+  },
+  tearDown: () => noCertificate?.close(),
 });
-
-after(async () => {
-  for (const pair of clients.values()) for (const client of pair) await client.close();
-  await noCertificate?.close();
-  await bank?.stop();
-});
-
-interface Case {
-  method: TppAuthMethod;
-  tpp: Client;
-  other: Client;
-  variant: Variant;
-}
-
-async function eachVariant(t: TestContext, body: (c: Case) => Promise<void>, methods: TppAuthMethod[] = AUTH_METHODS): Promise<void> {
-  for (const method of methods) {
-    const [tpp, other] = clients.get(method)!;
-    for (const variant of TOKEN_VARIANTS) await t.test(`${method} × ${nameOf(variant)}`, () => body({ method, tpp, other, variant }));
-  }
-}
 
 /** A fresh authorization code for `tpp` (the customer logged in and approved). */
 async function codeFor(tpp: Client, variant: Variant, overrides: Record<string, unknown> = {}): Promise<{ request: AuthorizationRequest; code: string }> {
@@ -164,22 +142,22 @@ test('module 35: attempt-reuse-authorisation-code-after-one-second (and the firs
 
 test('module 36: ensure-signed-client-assertion-with-RS256-fails', async (t) => {
   // FAPI 1.0 Advanced 8.6: PS256/ES256 only, even with the client's own RSA key.
-  await eachVariant(t, (c) => expectAssertionRefused(c, { assertionSigner: { alg: 'RS256' } }), ['private_key_jwt']);
+  await eachVariant(t, (c) => expectAssertionRefused(c, { assertionSigner: { alg: 'RS256' } }), { methods: ['private_key_jwt'] });
 });
 
 test('module 37: ensure-client-assertion-in-token-endpoint', async (t) => {
   // FAPI 1.0 Advanced 5.2.2-14 / RFC 7523 §2.2: a private_key_jwt client that sends no assertion is not authenticated.
-  await eachVariant(t, (c) => expectAssertionRefused(c, { noAssertion: true }, ['invalid_client', 'invalid_request']), ['private_key_jwt']);
+  await eachVariant(t, (c) => expectAssertionRefused(c, { noAssertion: true }, ['invalid_client', 'invalid_request']), { methods: ['private_key_jwt'] });
 });
 
 test('module 38: ensure-client-assertion-with-exp-is-5-minutes-in-past-fails', async (t) => {
   // RFC 7523 §3 (4): an expired assertion is refused.
-  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { iat: now() - 360, exp: now() - 300 } }), ['private_key_jwt']);
+  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { iat: now() - 360, exp: now() - 300 } }), { methods: ['private_key_jwt'] });
 });
 
 test('module 39: ensure-client-assertion-with-wrong-aud-fails', async (t) => {
   // RFC 7523 §3 (3): aud must name this server (issuer or token endpoint).
-  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { aud: 'https://other-bank.example/oauth/token' } }), ['private_key_jwt']);
+  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { aud: 'https://other-bank.example/oauth/token' } }), { methods: ['private_key_jwt'] });
 });
 
 test('module 39 (Host header): an assertion for another server is refused even when the request names that server', async (t) => {
@@ -190,21 +168,21 @@ test('module 39 (Host header): an assertion for another server is refused even w
       const { request, code } = await codeFor(tpp, variant);
       const host = 'other-bank.example';
       const form = { ...codeGrant(request, code), ...(await clientAuthParams(tpp, `https://${host}/oauth/token`, {})) };
-      assertTokenError(await postFormWithHost(tpp, endpoints(bank).token, form, host), ['invalid_client']);
+      assertTokenError(await postFormWithHost(tpp, endpoints(bank()).token, form, host), ['invalid_client']);
       await redeem(tpp, request, code);
     },
-    ['private_key_jwt'],
+    { methods: ['private_key_jwt'] },
   );
 });
 
 test('module 40: ensure-client-assertion-with-no-sub-fails', async (t) => {
   // RFC 7523 §3 (2): sub is required and is the client_id.
-  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { sub: undefined } }), ['private_key_jwt']);
+  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { sub: undefined } }), { methods: ['private_key_jwt'] });
 });
 
 test('module 41: ensure-client-assertion-with-wrong-iss-fails', async (t) => {
   // RFC 7523 §3 (1) / RFC 7521 §5.2: iss must be the client_id.
-  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { iss: 'not-the-client' } }, ['invalid_client', 'invalid_request']), ['private_key_jwt']);
+  await eachVariant(t, (c) => expectAssertionRefused(c, { assertion: { iss: 'not-the-client' } }, ['invalid_client', 'invalid_request']), { methods: ['private_key_jwt'] });
 });
 
 test('module 42: ensure-client-assertion-with-wrong-sub-fails', async (t) => {
@@ -217,7 +195,7 @@ test('module 42: ensure-client-assertion-with-wrong-sub-fails', async (t) => {
       await expectAssertionRefused(c, { assertion: { sub: c.other.clientId } }, accepted);
       await expectAssertionRefused(c, { clientId: null, assertion: { sub: c.other.clientId } }, accepted);
     },
-    ['private_key_jwt'],
+    { methods: ['private_key_jwt'] },
   );
 });
 
@@ -227,9 +205,9 @@ test('module 43: ensure-client-assertion-with-iss-aud-succeeds', async (t) => {
     t,
     async ({ tpp, variant }) => {
       const { request, code } = await codeFor(tpp, variant);
-      await redeem(tpp, request, code, { assertion: { aud: bank.provider.issuer } });
+      await redeem(tpp, request, code, { assertion: { aud: bank().provider.issuer } });
     },
-    ['private_key_jwt'],
+    { methods: ['private_key_jwt'] },
   );
 });
 
@@ -239,16 +217,16 @@ test('module 54 (token endpoint): test-array-as-audience-for-client-JWT-assertio
     t,
     async ({ tpp, variant }) => {
       const { request, code } = await codeFor(tpp, variant);
-      await redeem(tpp, request, code, { assertion: { aud: [bank.provider.issuer, 'https://dummy.example/'] } });
+      await redeem(tpp, request, code, { assertion: { aud: [bank().provider.issuer, 'https://dummy.example/'] } });
     },
-    ['private_key_jwt'],
+    { methods: ['private_key_jwt'] },
   );
 });
 
 test('client assertion signed with a key the client never registered is refused', async (t) => {
   // RFC 7523 §3 (9): the signature must verify with the client's registered keys.
   const key = await unregisteredRsaKey();
-  await eachVariant(t, (c) => expectAssertionRefused(c, { assertionSigner: { alg: 'PS256', key } }), ['private_key_jwt']);
+  await eachVariant(t, (c) => expectAssertionRefused(c, { assertionSigner: { alg: 'PS256', key } }), { methods: ['private_key_jwt'] });
 });
 
 test('modules 62/63 at the token endpoint: code_verifier missing or wrong', async (t) => {
@@ -265,7 +243,7 @@ test('modules 62/63 at the token endpoint: code_verifier missing or wrong', asyn
 
 test('module 44: refresh-token', async (t) => {
   // RFC 6749 §6 and A.17, RFC 8705 §3 (certificate-bound refresh), FAPI 1.0 Advanced 8.6 (refreshed ID token PS256/ES256 with kid).
-  const discovery = await fetch(`${bank.config.browser.publicUrl}/.well-known/openid-configuration`, { dispatcher: noCertificate });
+  const discovery = await fetch(`${bank().config.browser.publicUrl}/.well-known/openid-configuration`, { dispatcher: noCertificate });
   assert.ok(((await discovery.json()) as { grant_types_supported: string[] }).grant_types_supported.includes('refresh_token'));
 
   await eachVariant(t, async ({ method, tpp, other, variant }) => {

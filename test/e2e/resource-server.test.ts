@@ -13,6 +13,7 @@ import { MTLS_PATHS } from '../../src/auth/routes.ts';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { certificateThumbprint } from '../../src/http/client-certificate.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
+import { readAnswer, type RawAnswer } from '../support/conformance.ts';
 import { mtlsAgent, TestTpp, type Tokens } from '../support/tpp.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
@@ -34,31 +35,22 @@ let tokens1: Tokens;
 let tokens2: Tokens;
 let noCertificate: Agent;
 
-interface RawResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-async function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; dispatcher: Agent }): Promise<RawResponse> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers as unknown as Headers, text, json };
+async function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; dispatcher: Agent }): Promise<RawAnswer> {
+  return readAnswer(await fetch(url, init));
 }
 
 /** A bank API call with full control of the headers, over the given connection. */
-function api(path: string, headers: Record<string, string>, dispatcher: Agent): Promise<RawResponse> {
+function api(path: string, headers: Record<string, string>, dispatcher: Agent): Promise<RawAnswer> {
   return request(`${bank.config.mtls.publicUrl}/api/v1${path}`, { headers, dispatcher });
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}`, accept: 'application/json' });
+
+/** RFC 6750 §3.1: the token is refused with 401 and a Bearer invalid_token challenge. */
+function assertInvalidToken(response: RawAnswer): void {
+  assert.equal(response.status, 401);
+  assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+}
 
 function link(tpp: TestTpp): Promise<Tokens> {
   return tpp.link({ requestMethod: 'par', responseMode: 'jarm', loginId: tanaka.loginId, password: tanaka.password, accountIndexes: [0] });
@@ -118,7 +110,7 @@ describe('FAPI response headers', () => {
     assert.notEqual(first.headers.get('x-fapi-interaction-id'), second.headers.get('x-fapi-interaction-id'));
   });
 
-  const errorCases: { name: string; status: number; call: (headers: Record<string, string>) => Promise<RawResponse> }[] = [
+  const errorCases: { name: string; status: number; call: (headers: Record<string, string>) => Promise<RawAnswer> }[] = [
     { name: '401 (no token)', status: 401, call: (headers) => api('/accounts', { accept: 'application/json', ...headers }, tpp1.agent) },
     { name: '403 (account not shared)', status: 403, call: (headers) => api(`/accounts/balances?accountId=${UNSHARED_ACCOUNT}`, { ...bearer(tokens1.accessToken), ...headers }, tpp1.agent) },
     { name: '404 (no such API)', status: 404, call: (headers) => api('/no-such-api', { ...bearer(tokens1.accessToken), ...headers }, tpp1.agent) },
@@ -184,22 +176,19 @@ describe('how the access token is presented', () => {
 describe('certificate-bound access tokens (RFC 8705 §3)', () => {
   test("client 1's token with client 2's certificate: 401", async () => {
     const response = await api('/accounts', bearer(tokens1.accessToken), tpp2.agent);
-    assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assertInvalidToken(response);
     assert.equal(response.json.errorCode, 'E40101');
   });
 
   test("client 2's token with client 1's certificate: 401", async () => {
     assert.equal((await api('/accounts', bearer(tokens2.accessToken), tpp2.agent)).status, 200, "client 2's token works with its own certificate");
     const response = await api('/accounts', bearer(tokens2.accessToken), tpp1.agent);
-    assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assertInvalidToken(response);
   });
 
   test('no client certificate: 401', async () => {
     const response = await api('/accounts', bearer(tokens1.accessToken), noCertificate);
-    assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assertInvalidToken(response);
   });
 });
 
@@ -209,8 +198,7 @@ describe('ended grants', () => {
     assert.equal((await api('/accounts', bearer(tokens.accessToken), tpp1.agent)).status, 200);
     await tpp1.revoke(tokens.accessToken);
     const response = await api('/accounts', bearer(tokens.accessToken), tpp1.agent);
-    assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assertInvalidToken(response);
   });
 
   test('an access token whose grant was revoked (refresh token revoked): 401 with WWW-Authenticate', async () => {
@@ -218,8 +206,7 @@ describe('ended grants', () => {
     assert.ok(tokens.refreshToken);
     await tpp2.revoke(tokens.refreshToken);
     const response = await api('/accounts', bearer(tokens.accessToken), tpp2.agent);
-    assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assertInvalidToken(response);
   });
 
   test('an access token whose consent the bank revoked: 401 with WWW-Authenticate', async () => {
@@ -231,15 +218,13 @@ describe('ended grants', () => {
     assert.ok(grantId);
     await revokeConsent(bank.store.db, grantId);
     const response = await api('/accounts', bearer(tokens.accessToken), tpp1.agent);
-    assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assertInvalidToken(response);
     assert.equal((await api('/accounts', bearer(tokens1.accessToken), tpp1.agent)).status, 200, 'the earlier consent is untouched');
   });
 
   test('an unknown token: 401 with WWW-Authenticate', async () => {
     const response = await api('/accounts', bearer('A'.repeat(43)), tpp1.agent);
-    assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer error="invalid_token"/);
+    assertInvalidToken(response);
   });
 });
 

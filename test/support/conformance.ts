@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, UnsecuredJWT, type JWK, type JWTPayload } from 'jose';
+import { after, before, type TestContext } from 'node:test';
 import { checkServerIdentity } from 'node:tls';
-import { Agent, fetch, request } from 'undici';
+import { Agent, fetch, request, type Response } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { OIDC_ROUTES } from '../../src/auth/routes.ts';
 import type { TestBank } from './bank.ts';
-import { TPP_REDIRECT_URI } from './bank.ts';
+import { startTestBank, TPP_REDIRECT_URI } from './bank.ts';
 import { CustomerBrowser, type Page } from './browser.ts';
 import type { TppAuthMethod } from '../../src/tpp/registry.ts';
 import { expectPage, TestTpp } from './tpp.ts';
@@ -73,6 +74,91 @@ export class Client {
   close(): Promise<void> {
     return this.tpp.close();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A test file's suite: one bank, and the suite's `client` and `client2` for each client authentication
+// method, the tests run once per method × variant
+
+export const AUTH_METHODS: TppAuthMethod[] = ['private_key_jwt', 'tls_client_auth'];
+
+/** One method × variant subtest: its client authentication method, the suite's `client` and `client2`, the variant. */
+export interface Case {
+  method: TppAuthMethod;
+  tpp: Client;
+  other: Client;
+  variant: Variant;
+}
+
+export interface EachVariantOptions {
+  /** Only these client authentication methods (default: all of the suite's). */
+  methods?: TppAuthMethod[];
+  /** Only the variants this holds for (default: all of the suite's). */
+  only?: (variant: Variant) => boolean;
+}
+
+export interface ConformanceSuite {
+  /** The running bank (from inside a test or hook). */
+  bank(): TestBank;
+  /** The two TPPs registered with `method`: the suite's `client` and `client2`. */
+  clients(method: TppAuthMethod): [Client, Client];
+  /** Runs `body` once per client authentication method × variant, as subtests named `method × variant`. */
+  eachVariant(t: TestContext, body: (c: Case) => Promise<void>, options?: EachVariantOptions): Promise<void>;
+}
+
+export interface ConformanceSuiteOptions {
+  /** The client authentication methods to register two TPPs for (default: all). */
+  methods?: TppAuthMethod[];
+  /** The variants `eachVariant` runs (default: all four). */
+  variants?: Variant[];
+  /** The file's own resources, made once the bank and the TPPs are there. */
+  setUp?: (bank: TestBank) => void | Promise<void>;
+  /** Releases them, after the TPPs are closed and before the bank stops. */
+  tearDown?: () => void | Promise<void>;
+}
+
+/**
+ * Registers the file's `before` and `after` hooks (the only ones it should have: top-level `before`
+ * hooks do not wait for each other): start a test bank, register two TPPs per client authentication
+ * method, then `setUp`; close the TPPs, `tearDown`, stop the bank.
+ */
+export function conformanceSuite({ methods = AUTH_METHODS, variants = VARIANTS, setUp, tearDown }: ConformanceSuiteOptions = {}): ConformanceSuite {
+  let running: TestBank | undefined;
+  const registered = new Map<TppAuthMethod, [Client, Client]>();
+
+  before(async () => {
+    const bank = await startTestBank();
+    running = bank;
+    for (const method of methods) registered.set(method, [await Client.register(bank, method), await Client.register(bank, method)]);
+    await setUp?.(bank);
+  });
+
+  after(async () => {
+    for (const pair of registered.values()) for (const client of pair) await client.close();
+    await tearDown?.();
+    await running?.stop();
+  });
+
+  const bank = (): TestBank => {
+    if (!running) throw new Error('the conformance suite\'s bank is not running (use it from inside a test)');
+    return running;
+  };
+  const clients = (method: TppAuthMethod): [Client, Client] => {
+    const pair = registered.get(method);
+    if (!pair) throw new Error(`no ${method} clients registered`);
+    return pair;
+  };
+  return {
+    bank,
+    clients,
+    async eachVariant(t, body, options = {}) {
+      const only = options.only ?? (() => true);
+      for (const method of options.methods ?? methods) {
+        const [tpp, other] = clients(method);
+        for (const variant of variants.filter(only)) await t.test(`${method} × ${nameOf(variant)}`, () => body({ method, tpp, other, variant }));
+      }
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -155,6 +241,26 @@ export interface JsonResponse {
   status: number;
   body: any;
   contentType: string;
+}
+
+/** A response read whole: its status, headers and body, and the body as JSON where it parses. */
+export interface RawAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+/** Reads `response` whole, whatever it holds: `json` is undefined for an empty body or one that is not JSON. */
+export async function readAnswer(response: Response): Promise<RawAnswer> {
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers as unknown as Headers, text, json };
 }
 
 /** A form POST to an mTLS endpoint, over `agent` (the TPP's own connection by default). */
