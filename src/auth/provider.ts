@@ -38,18 +38,24 @@ const TTL_SECONDS = {
   session: 1800,
 } as const;
 
-export interface AuthorizationServerInput {
-  config: GinkoConfig;
-  db: Db;
-  keys: AuthorizationServerKeys;
-}
+/**
+ * The bank's authorization server keeps every model in the store (`db`). The benchmark baseline
+ * (bench/bare-provider.ts) builds the same configuration without the store: an in-memory adapter,
+ * static clients and accounts that need no lookup. Nothing else runs that way.
+ */
+export type AuthorizationServerInput = { config: GinkoConfig; keys: AuthorizationServerKeys } & (
+  | { db: Db }
+  | { withoutStore: { clients: ClientMetadata[]; adapter: NonNullable<Configuration['adapter']> } }
+);
 
-export function createProvider({ config, db, keys }: AuthorizationServerInput): Provider {
+export function createProvider(input: AuthorizationServerInput): Provider {
+  const { config, keys } = input;
   const issuer = config.browser.publicUrl;
   const consentTtlSeconds = config.consentDays * 24 * 3600;
+  const db = 'db' in input ? input.db : undefined;
 
   const configuration: Configuration = {
-    adapter: adapterFactory(db),
+    ...('db' in input ? { adapter: adapterFactory(input.db) } : input.withoutStore),
     jwks: { keys: keys.signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: keys.cookieKeys,
@@ -121,6 +127,7 @@ export function createProvider({ config, db, keys }: AuthorizationServerInput): 
       RefreshToken: Math.min(config.refreshTokenTtlSeconds, consentTtlSeconds),
     },
     findAccount: async (_ctx, customerId) => {
+      if (!db) return { accountId: customerId, claims: () => ({ sub: customerId }) };
       const customer = await db.selectFrom('customers').select('customer_id').where('customer_id', '=', customerId).executeTakeFirst();
       return customer ? { accountId: customer.customer_id, claims: () => ({ sub: customer.customer_id }) } : undefined;
     },
