@@ -19,6 +19,8 @@ import { BROWSER_PATHS, MTLS_PATHS } from './auth/routes.ts';
 import { bankApiPlugin } from './api/plugin.ts';
 import { resourceMetadataRoute } from './api/resource-metadata.ts';
 import { seedDemoBank } from './bank/demo-data.ts';
+import { DEFAULT_TRANSFER_POLICY } from './bank/transfers/policy.ts';
+import { startTransferScheduler } from './bank/transfers/scheduler.ts';
 import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
 
 export interface RunningBank {
@@ -34,6 +36,9 @@ export interface RunningBank {
 
 /** Path of the bank APIs on the mTLS listener; also their RFC 9728 resource identifier. */
 export const API_PREFIX = '/api/v1';
+
+/** How often future-dated transfers, clearing and lapsed approvals are looked at. */
+const TRANSFER_SCHEDULER_INTERVAL_MS = 1000;
 
 export async function startBank(config: GinkoConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningBank> {
   const embedded = !config.databaseUrl;
@@ -62,6 +67,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
 
     await browser.listen({ host: config.browser.host, port: config.browser.port });
     await mtls.listen({ host: config.mtls.host, port: config.mtls.port });
+    const transferScheduler = startTransferScheduler({ db: store.db, policy: DEFAULT_TRANSFER_POLICY, intervalMs: TRANSFER_SCHEDULER_INTERVAL_MS, clock: () => new Date(), logger });
 
     return {
       config,
@@ -72,6 +78,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
       mtls,
       async close() {
         await Promise.all([browser.close(), mtls.close()]);
+        await transferScheduler.stop();
         await store.close();
         if (lock) releaseLock(config.dataDir, lock);
       },

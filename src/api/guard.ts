@@ -1,6 +1,6 @@
 // The resource server's checks, run on every bank API request before anything else: a Bearer token in
 // the Authorization header only; active; bound to the client certificate on this connection (RFC 8705);
-// carrying the accounts scope; backed by a live consent of the same customer and TPP; the TPP active.
+// carrying the scope the route requires (`accounts` unless the route says otherwise); backed by a live consent of the same customer and TPP; the TPP active.
 // It then hands the route the customer, the TPP and the consented accounts, and nothing more.
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
@@ -20,6 +20,10 @@ export interface BankAccess {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a bank API route requires; `accounts` when absent. */
+    requiredScope?: string;
+  }
   interface FastifyRequest {
     /** Set by the bank API guard; null until it has passed. Read it through bankAccessOf(). */
     bankAccess: BankAccess | null;
@@ -79,7 +83,9 @@ export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) =
     const presented = clientCertificateThumbprint(request);
     if (presented === undefined) throw invalidToken('no client certificate was presented');
     if (presented !== token.certificateThumbprint) throw invalidToken('the access token is bound to another certificate');
-    if (!token.scopes.has(ACCOUNTS_SCOPE)) throw insufficientScope(ACCOUNTS_SCOPE);
+    // Unknown paths (no route config) are held to `accounts`, so the 404 comes only after authentication.
+    const requiredScope = request.routeOptions.config?.requiredScope ?? ACCOUNTS_SCOPE;
+    if (!token.scopes.has(requiredScope)) throw insufficientScope(requiredScope);
 
     const consent = await db
       .selectFrom('consents as c')
@@ -97,7 +103,7 @@ export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) =
       throw invalidToken('the consent behind the access token has ended');
     }
     // A token never carries more than its consent; the consent is what the customer agreed to.
-    if (!consent.scopes.split(' ').includes(ACCOUNTS_SCOPE)) throw insufficientScope(ACCOUNTS_SCOPE);
+    if (!consent.scopes.split(' ').includes(requiredScope)) throw insufficientScope(requiredScope);
     if (consent.status !== 'active') throw tppSuspended();
     const accountIds: unknown = consent.account_ids;
     assert.ok(Array.isArray(accountIds) && accountIds.every((id) => typeof id === 'string'), `consent ${token.grantId} has malformed account_ids`);

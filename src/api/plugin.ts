@@ -8,6 +8,8 @@ import { TRANSACTION_PAGE_SIZE_MAX } from '../bank/accounts.ts';
 import type { Db } from '../store/db.ts';
 import type { AccessTokenLookup } from './access.ts';
 import { accountRoutes } from './accounts.ts';
+import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
+import { transferRoutes } from './transfers.ts';
 import { apiErrorHandler, methodNotAllowed, notFound, unknownQueryParameters } from './errors.ts';
 import { bankApiGuard, type ClientCertificateThumbprintSource, socketCertificateThumbprint } from './guard.ts';
 
@@ -20,10 +22,12 @@ export interface BankApiOptions {
   clientCertificateThumbprint?: ClientCertificateThumbprintSource;
   /** The bank's clock (baseDate, "today", expiry checks); defaults to the system clock. */
   clock?: () => Date;
+  /** Transfer rules (fees, cut-off, limits…); defaults to the sandbox's. */
+  transferPolicy?: TransferPolicy;
 }
 
-/** The API takes GET requests only; nothing it accepts needs a body. */
-const BODY_LIMIT_BYTES = 1024;
+/** Reads take no body; the largest body, a one-item transfer request, is well under 2 KiB even in full-width text. */
+const BODY_LIMIT_BYTES = 4096;
 // RFC 4122 textual form; anything else is replaced rather than echoed into our logs and responses.
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -88,4 +92,5 @@ export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, opt
     throw notFound();
   });
   await app.register(accountRoutes, { db: options.db, pageSize, clock });
+  await app.register(transferRoutes, { db: options.db, policy: options.transferPolicy ?? DEFAULT_TRANSFER_POLICY, clock });
 };

@@ -8,15 +8,23 @@ import type { Db } from '../store/db.ts';
 import { verifyCustomerLogin } from '../bank/customers.ts';
 import { customerAccounts } from '../bank/accounts.ts';
 import { jstDate } from '../bank/jst.ts';
+import { verifyAndConsumeTotp } from '../bank/customer-totp.ts';
+import { approveTransfer, recordWrongCode, rejectTransfer } from '../bank/transfers/authorise.ts';
+import { TransferRefusedError } from '../bank/transfers/model.ts';
+import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
 import type { Language } from '../web/layout.ts';
 import { recordConsent } from './consents.ts';
 import { consentPage, errorPage, loginPage, type AccountChoice } from './pages.ts';
-import { SCOPES } from './scopes.ts';
+import { SCOPES, ACCOUNTS_SCOPE, TRANSFERS_SCOPE } from './scopes.ts';
+import { transferDetailsOf, transferToApprove } from './transfer-approval.ts';
+import { transferApprovalPage } from './transfer-page.ts';
 
 export interface InteractionOptions {
   provider: Provider;
   db: Db;
   consentDays: number;
+  /** Transfer rules (wrong one-time codes allowed); defaults to the sandbox's. */
+  transferPolicy?: TransferPolicy;
 }
 
 type Params = { uid: string };
@@ -32,7 +40,7 @@ export async function interactionRoutes(app: FastifyInstance, options: Interacti
   await app.register(interactionPages, { ...options, prefix: PREFIX });
 }
 
-async function interactionPages(app: FastifyInstance, { provider, db, consentDays }: InteractionOptions): Promise<void> {
+async function interactionPages(app: FastifyInstance, { provider, db, consentDays, transferPolicy = DEFAULT_TRANSFER_POLICY }: InteractionOptions): Promise<void> {
   const consentMs = consentDays * 24 * 3600 * 1000;
 
   /**
@@ -52,6 +60,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     if (details.prompt.name === 'login') {
       return sendPage(reply, loginPage({ lang, uid: details.uid, tppName }));
     }
+    if (transferDetailsOf(details.params.authorization_details)) return sendPage(reply, await renderTransferApproval(details, lang, tppName, false));
     return sendPage(reply, await renderConsent(details, lang, tppName, false));
   });
 
@@ -74,13 +83,15 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     const details = await pendingInteraction(request, reply);
     const lang = languageOf(field(request.body, 'lang'));
     if (details.prompt.name !== 'consent' || !details.session) throw new errors.InvalidRequest('this interaction is not waiting for consent');
+    // A transfer is approved only on its own page, with the second factor.
+    if (details.params.authorization_details !== undefined) throw new errors.InvalidRequest('this interaction is a transfer approval');
     const customerId = details.session.accountId;
     const clientId = String(details.params.client_id);
     const scopes = requestedScopes(details.params.scope);
     const offered = await customerAccounts(db, customerId);
     const chosen = new Set(fields(request.body, 'accountId'));
     const accountIds = offered.map((a) => a.accountId).filter((id) => chosen.has(id));
-    if (scopes.includes('accounts') && accountIds.length === 0) {
+    if ((scopes.includes(ACCOUNTS_SCOPE) || scopes.includes(TRANSFERS_SCOPE)) && accountIds.length === 0) {
       const tppName = await tppNameOf(provider, clientId);
       return sendPage(reply.code(400), await renderConsent(details, lang, tppName, true));
     }
@@ -91,8 +102,39 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     return finish(request, reply, { consent: { grantId } });
   });
 
+  app.post<{ Params: Params; Body: Form }>('/:uid/approve-transfer', async (request, reply) => {
+    const details = await pendingInteraction(request, reply);
+    const lang = languageOf(field(request.body, 'lang'));
+    const requested = transferDetailsOf(details.params.authorization_details);
+    if (details.prompt.name !== 'consent' || !details.session || !requested) throw new errors.InvalidRequest('this interaction is not waiting for a transfer approval');
+    const party = { applyNo: requested.applyNo, clientId: String(details.params.client_id), customerId: details.session.accountId };
+    const now = new Date();
+    const code = field(request.body, 'totp') ?? '';
+    if (!(await verifyAndConsumeTotp(db, party.customerId, code.slice(0, 16), now))) {
+      const stillAwaiting = await transferRefusalAsError(() => recordWrongCode(db, party, transferPolicy.totpAttemptsMax, now));
+      if (stillAwaiting === true) {
+        const tppName = await tppNameOf(provider, party.clientId);
+        return sendPage(reply.code(401), await renderTransferApproval(details, lang, tppName, true));
+      }
+      return finish(request, reply, stillAwaiting === false ? { error: 'access_denied', error_description: 'too many wrong one-time codes: the transfer was rejected' } : stillAwaiting);
+    }
+    const outcome = await transferRefusalAsError(() => approveTransfer(db, party, now));
+    if (typeof outcome !== 'string') return finish(request, reply, outcome);
+    // The approval grants nothing that lasts: an ID token for this login, no account access.
+    const grant = new provider.Grant({ accountId: party.customerId, clientId: party.clientId });
+    grant.addOIDCScope('openid');
+    const grantId = await grant.save();
+    await recordConsent(db, { grantId, customerId: party.customerId, clientId: party.clientId, scopes: ['openid'], accountIds: [], expiresAt: new Date(now.getTime() + consentMs) });
+    return finish(request, reply, { consent: { grantId } });
+  });
+
   app.post<{ Params: Params }>('/:uid/refuse', async (request, reply) => {
-    await pendingInteraction(request, reply);
+    const details = await pendingInteraction(request, reply);
+    const requested = transferDetailsOf(details.params.authorization_details);
+    if (requested && details.session) {
+      // Refusing a transfer ends it (差戻); an error here must not keep the customer from leaving.
+      await transferRefusalAsError(() => rejectTransfer(db, { applyNo: requested.applyNo, clientId: String(details.params.client_id), customerId: details.session!.accountId }, new Date()));
+    }
     return finish(request, reply, { error: 'access_denied', error_description: 'the customer refused the request' });
   });
 
@@ -136,10 +178,56 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     });
   }
 
+  async function renderTransferApproval(
+    details: Awaited<ReturnType<Provider['interactionDetails']>>,
+    lang: Language,
+    tppName: string,
+    wrongCode: boolean,
+  ): Promise<string> {
+    const requested = transferDetailsOf(details.params.authorization_details)!;
+    const transfer = await transferToApprove(db, requested, String(details.params.client_id), new Date());
+    const customerId = details.session?.accountId ?? '';
+    // Only the customer whose account the transfer debits may see it.
+    if (transfer.customer_id !== customerId) throw new errors.AccessDenied('the transfer debits another customer’s account');
+    const [account] = await customerAccounts(db, customerId, [transfer.account_id]);
+    return transferApprovalPage({
+      lang,
+      uid: details.uid,
+      tppName,
+      wrongCode,
+      transfer: {
+        applyNo: transfer.apply_no,
+        amountYen: transfer.transfer_amount_yen,
+        feeYen: transfer.fee_yen,
+        debitAccountLabel: account ? `${account.branchName} ${account.accountTypeName} ${account.accountNumber}` : transfer.account_id,
+        remitterName: transfer.remitter_name,
+        beneficiaryBankCode: transfer.beneficiary_bank_code,
+        beneficiaryBankName: transfer.beneficiary_bank_name,
+        beneficiaryBranchCode: transfer.beneficiary_branch_code,
+        beneficiaryBranchName: transfer.beneficiary_branch_name,
+        beneficiaryAccountType: transfer.beneficiary_account_type,
+        beneficiaryAccountNumber: transfer.beneficiary_account_number,
+        beneficiaryName: transfer.beneficiary_name,
+        designatedDate: transfer.designated_date,
+        executionDate: transfer.execution_date,
+      },
+    });
+  }
+
   async function finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults): Promise<void> {
     // oidc-provider writes the redirect on the raw response itself.
     reply.hijack();
     await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+  }
+}
+
+/** A transfer that can no longer be approved ends the authorization with access_denied for the TPP. */
+async function transferRefusalAsError<T>(work: () => Promise<T>): Promise<T | InteractionResults> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof TransferRefusedError) return { error: 'access_denied', error_description: error.message };
+    throw error;
   }
 }
 

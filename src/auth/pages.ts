@@ -89,7 +89,8 @@ export function consentPage(input: {
 }): string {
   const t = TEXT[input.lang];
   const path = `/interaction/${input.uid}`;
-  const asksForAccounts = input.scopes.includes('accounts');
+  // Reading and requesting transfers are both limited to the accounts chosen here.
+  const asksForAccounts = input.scopes.includes('accounts') || input.scopes.includes('transfers');
   return page({
     lang: input.lang,
     title: t.consentTitle,

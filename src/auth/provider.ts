@@ -11,6 +11,7 @@ import type { AuthorizationServerKeys } from './keys.ts';
 import { renderAuthorizationError } from './pages.ts';
 import { DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
 import { SCOPES } from './scopes.ts';
+import { authorizationDetailsValidator } from './transfer-approval.ts';
 
 /** FAPI 1.0 Advanced 8.6: only PS256 and ES256; `none` and RS256 are never accepted. */
 const FAPI_ALGS: ('PS256' | 'ES256')[] = ['PS256', 'ES256'];
@@ -65,6 +66,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
     routes: OIDC_ROUTES,
     scopes: [...SCOPES.keys()],
     claims: { openid: ['sub'] },
+    // 取引認証: RFC 9396 authorization_details naming one requested transfer (see transfer-approval.ts).
+    ...(db ? { extraParams: { authorization_details: authorizationDetailsValidator(db) } } : {}),
     responseTypes: ['code id_token', 'code'],
     clientAuthMethods: ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'],
     assertJwtClientAuthClaimsAndHeader: clientAssertionAudienceIsThisServer(config),

@@ -79,7 +79,7 @@ export interface AccountBalance {
   accountTypeName: string;
   currencyCode: string;
   balanceYen: number;
-  /** 支払可能残高: the balance until holds and overdrafts exist. */
+  /** 支払可能残高: the balance less the holds of future-dated transfers. */
   withdrawableAmountYen: number;
   /** Balance at the end of the JST day before `today`. */
   previousDayBalanceYen: number;
@@ -108,7 +108,13 @@ export async function customerBalances(db: Db, customerId: string, accountIds: r
           .orderBy('p.transaction_date', 'desc')
           .orderBy('p.posting_id', 'desc')
           .limit(1);
-      return [balanceBefore(today).as('previous_day_balance_yen'), balanceBefore(monthStart).as('previous_month_balance_yen')];
+      // Future-dated transfers (予約中) hold their amount and fee until they run.
+      const heldYen = eb
+        .selectFrom('transfers as t')
+        .select(sql<number>`coalesce(sum(t.transfer_amount_yen + t.fee_yen), 0)::bigint`.as('held'))
+        .whereRef('t.account_id', '=', 'a.account_id')
+        .where('t.status', '=', 'reserved');
+      return [balanceBefore(today).as('previous_day_balance_yen'), balanceBefore(monthStart).as('previous_month_balance_yen'), heldYen.as('held_yen')];
     })
     .where('a.customer_id', '=', customerId)
     .where('a.kind', '=', 'customer')
@@ -122,7 +128,7 @@ export async function customerBalances(db: Db, customerId: string, accountIds: r
     accountTypeName: present(row.account_type_name, 'account_type_name', row.account_id),
     currencyCode: row.currency_code,
     balanceYen: row.balance_yen,
-    withdrawableAmountYen: row.balance_yen,
+    withdrawableAmountYen: row.balance_yen - Number(row.held_yen ?? 0),
     previousDayBalanceYen: row.previous_day_balance_yen ?? 0,
     previousMonthBalanceYen: row.previous_month_balance_yen ?? 0,
   }));

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { DEMO_CUSTOMERS } from './demo-customers.ts';
 import { planDemoBank } from './demo-history.ts';
+import { enrolDemoTotp } from './demo-totp.ts';
 import { ensureInternalAccounts } from './internal-accounts.ts';
 import { jstDate } from './jst.ts';
 import { hashPassword } from './passwords.ts';
@@ -47,7 +48,11 @@ async function insertInBatches<T>(rows: readonly T[], insert: (batch: T[]) => Pr
  */
 export async function seedDemoBank(db: Db, options: { now?: Date } = {}): Promise<SeedResult> {
   const notSeeded: SeedResult = { seeded: false, customers: 0, accounts: 0, entries: 0, postings: 0 };
-  if (await hasCustomers(db)) return notSeeded;
+  if (await hasCustomers(db)) {
+    // A store seeded before transfers existed gets the demo second factor now.
+    await enrolDemoTotp(db);
+    return notSeeded;
+  }
   const now = options.now ?? new Date();
   const plan = planDemoBank(now);
   const passwordHashes = await Promise.all(DEMO_CUSTOMERS.map((customer) => hashPassword(customer.password)));
@@ -126,6 +131,7 @@ export async function seedDemoBank(db: Db, options: { now?: Date } = {}): Promis
       const { numUpdatedRows } = await trx.updateTable('accounts').set({ balance_yen: balanceYen }).where('account_id', '=', accountId).executeTakeFirstOrThrow();
       assert.equal(numUpdatedRows, 1n, `planned account ${accountId} does not exist`);
     }
+    await enrolDemoTotp(trx);
     return { seeded: true, customers: DEMO_CUSTOMERS.length, accounts: plan.accounts.length, entries: entryRows.length, postings: postingRows.length };
   });
 }

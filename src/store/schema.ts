@@ -107,6 +107,76 @@ export interface OidcModelsTable {
   consumed_at: Date | null;
 }
 
+/** Internal lifecycle of a transfer; api/transfers.ts maps it to GMO's transferStatus and resultCode. */
+export type TransferState =
+  | 'awaiting_authorisation'
+  | 'expired'
+  | 'rejected'
+  | 'withdrawn'
+  | 'reserved'
+  | 'cancelled'
+  | 'in_clearing'
+  | 'completed'
+  | 'returned'
+  | 'failed';
+
+/** One transfer (振込): what the TPP asked for, where it is in its lifecycle, and the entries that moved its money. */
+export interface TransfersTable {
+  /** 振込申請番号, 16 digits. */
+  apply_no: string;
+  client_id: string;
+  customer_id: string;
+  /** The debit account (the customer's). */
+  account_id: string;
+  remitter_name: string;
+  transfer_amount_yen: Int8;
+  fee_yen: Int8;
+  beneficiary_bank_code: string;
+  beneficiary_bank_name: string;
+  beneficiary_branch_code: string;
+  beneficiary_branch_name: string;
+  /** 1-digit Zengin 預金種目. */
+  beneficiary_account_type: string;
+  beneficiary_account_number: string;
+  /** Half-width katakana, normalised to the Zengin character set. */
+  beneficiary_name: string;
+  edi_info: string | null;
+  /** The payee's account when it is at this bank. */
+  payee_account_id: string | null;
+  /** 振込指定日 as asked, and the business day it runs on. */
+  designated_date: string;
+  execution_date: string;
+  status: TransferState;
+  requested_at: Date;
+  authorisation_expires_at: Date;
+  totp_failures: Generated<number>;
+  accept_no: string | null;
+  authorised_at: Date | null;
+  ended_at: Date | null;
+  debit_entry_id: Int8 | null;
+  fee_entry_id: Int8 | null;
+  return_entry_id: Int8 | null;
+  failure_reason: string | null;
+}
+
+/** A TPP's x-idempotency-key and the response it got, for 24 hours. */
+export interface IdempotencyKeysTable {
+  client_id: string;
+  idempotency_key: string;
+  /** SHA-256 of the canonical request. */
+  request_hash: string;
+  status_code: number;
+  response: ColumnType<unknown, string, string>;
+  expires_at: Date;
+}
+
+/** A customer's RFC 6238 secret; `last_used_step` makes each code work once. */
+export interface CustomerTotpTable {
+  customer_id: string;
+  secret_base32: string;
+  last_used_step: Int8 | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -115,4 +185,7 @@ export interface Database {
   tpps: TppsTable;
   consents: ConsentsTable;
   oidc_models: OidcModelsTable;
+  transfers: TransfersTable;
+  idempotency_keys: IdempotencyKeysTable;
+  customer_totp: CustomerTotpTable;
 }

@@ -489,7 +489,7 @@ describe('bank APIs', () => {
   });
 
   test('paths that do not exist: 404 E40401', async () => {
-    for (const path of ['/nope', '/accounts/123', '/accounts/balances/extra', '/ACCOUNTS', '/', '/accounts/', '/transfer/request', `/${'a'.repeat(5000)}`]) {
+    for (const path of ['/nope', '/accounts/123', '/accounts/balances/extra', '/ACCOUNTS', '/', '/accounts/', '/transfer/nope', '/transfers/request', `/${'a'.repeat(5000)}`]) {
       assertApiError(await api(path), 404, 'E40401');
     }
   });

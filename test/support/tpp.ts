@@ -91,7 +91,7 @@ export class TestTpp {
     }
   }
 
-  async authorizationUrl(variant: Variant & { scope?: string }): Promise<{ url: URL; checks: { state: string; nonce: string; codeVerifier: string } }> {
+  async authorizationUrl(variant: Variant & { scope?: string; authorizationDetails?: object[] }): Promise<{ url: URL; checks: { state: string; nonce: string; codeVerifier: string } }> {
     const config = this.configFor(variant.responseMode);
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -108,6 +108,8 @@ export class TestTpp {
       code_challenge_method: 'S256',
       response_type: variant.responseMode === 'jarm' ? 'code' : 'code id_token',
       ...(variant.responseMode === 'jarm' ? { response_mode: 'jwt' } : {}),
+      // RFC 9396; openid-client puts it into the request object as a JSON array.
+      ...(variant.authorizationDetails ? { authorization_details: JSON.stringify(variant.authorizationDetails) } : {}),
     };
     const jar = await client.buildAuthorizationUrlWithJAR(config, params, this.signingKey);
     const url = variant.requestMethod === 'par' ? await client.buildAuthorizationUrlWithPAR(config, jar.searchParams) : jar;
@@ -138,6 +140,18 @@ export class TestTpp {
   async api(path: string, accessToken: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
     const response = await undiciFetch(`${this.endpoints.mtlsUrl}/api/v1${path}`, {
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json', ...headers },
+      dispatcher: this.agent,
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers as unknown as Headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** POSTs a JSON body to a bank API, like api() otherwise. */
+  async post(path: string, accessToken: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+    const response = await undiciFetch(`${this.endpoints.mtlsUrl}/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json', 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
       dispatcher: this.agent,
     });
     const text = await response.text();

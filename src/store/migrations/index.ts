@@ -3,9 +3,11 @@
 import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_initial.ts';
+import * as m0002 from './0002_transfers.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_transfers': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,0 +1,112 @@
+// Moving a transfer's money: the transfer entry (customer → payee at this bank, or → the Zengin clearing
+// account) and the fee entry (customer → fee income), posted in the caller's transaction together with
+// the transfer's new state, so a transfer is applied fully or not at all. Funds are what the balance
+// leaves after every other reservation's hold.
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import type { Db } from '../../store/db.ts';
+import type { TransfersTable } from '../../store/schema.ts';
+import { INTERNAL_ACCOUNTS } from '../internal-accounts.ts';
+import { jstDate } from '../jst.ts';
+import { postJournalEntry } from '../ledger.ts';
+import { newTransferNumber } from './numbers.ts';
+
+type TransferRow = Omit<TransfersTable, 'totp_failures'> & { totp_failures: number };
+
+/** 摘要 of the entries, in the Zengin half-width form banks print. */
+const REMARKS_PREFIX = 'ﾌﾘｺﾐ ';
+const FEE_REMARKS = 'ﾌﾘｺﾐﾃｽｳﾘﾖｳ';
+const REMARKS_MAX_LENGTH = 48;
+
+/** Locks the transfer's row; every change to a transfer starts here, so its state changes one at a time. */
+export async function lockTransfer(trx: Db, applyNo: string): Promise<TransferRow | undefined> {
+  assert.ok(trx.isTransaction, 'a transfer is locked inside a transaction');
+  return trx.selectFrom('transfers').selectAll().where('apply_no', '=', applyNo).forUpdate().executeTakeFirst();
+}
+
+/** Yen held by the account's reservations (予約中), other than `exceptApplyNo`. */
+export async function heldYen(db: Db, accountId: string, exceptApplyNo?: string): Promise<number> {
+  let query = db
+    .selectFrom('transfers')
+    .select(sql<number>`coalesce(sum(transfer_amount_yen + fee_yen), 0)::bigint`.as('held_yen'))
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'reserved');
+  if (exceptApplyNo !== undefined) query = query.where('apply_no', '<>', exceptApplyNo);
+  return Number((await query.executeTakeFirstOrThrow()).held_yen);
+}
+
+/** Locks the accounts an execution touches in account_id order (the ledger's order: no deadlocks) and returns the debit balance. */
+async function lockAccounts(trx: Db, transfer: TransferRow, creditAccountId: string): Promise<number> {
+  const ids = [...new Set([transfer.account_id, creditAccountId, INTERNAL_ACCOUNTS.feeIncome.accountId])].sort();
+  const rows = await trx.selectFrom('accounts').select(['account_id', 'balance_yen']).where('account_id', 'in', ids).orderBy('account_id').forUpdate().execute();
+  assert.equal(rows.length, ids.length, `transfer ${transfer.apply_no} names an unknown account`);
+  return rows.find((row) => row.account_id === transfer.account_id)!.balance_yen;
+}
+
+/** Whether the account can pay the transfer and its fee now, after the holds of other reservations. */
+export async function affordable(trx: Db, transfer: TransferRow, creditAccountId: string): Promise<boolean> {
+  const balanceYen = await lockAccounts(trx, transfer, creditAccountId);
+  const availableYen = balanceYen - (await heldYen(trx, transfer.account_id, transfer.apply_no));
+  return availableYen >= transfer.transfer_amount_yen + transfer.fee_yen;
+}
+
+export type ExecutionOutcome = 'completed' | 'in_clearing' | 'failed';
+
+/**
+ * Executes the locked transfer now, in `trx`: posts both entries and records them, or marks it 手続不成立
+ * when the funds are not there. The caller has checked that the transfer may run.
+ */
+export async function executeLockedTransfer(trx: Db, transfer: TransferRow, now: Date): Promise<ExecutionOutcome> {
+  const creditAccountId = transfer.payee_account_id ?? INTERNAL_ACCOUNTS.zenginClearing.accountId;
+  const acceptNo = transfer.accept_no ?? newTransferNumber();
+  if (!(await affordable(trx, transfer, creditAccountId))) {
+    await trx
+      .updateTable('transfers')
+      .set({ status: 'failed', accept_no: acceptNo, ended_at: now, failure_reason: 'insufficient funds (残高不足)' })
+      .where('apply_no', '=', transfer.apply_no)
+      .execute();
+    return 'failed';
+  }
+  const valueDate = jstDate(now);
+  const debit = await postJournalEntry(trx, {
+    bookedAt: now,
+    valueDate,
+    description: `transfer ${transfer.apply_no}`,
+    postings: [
+      { accountId: transfer.account_id, amountYen: -transfer.transfer_amount_yen, remarks: remarks(transfer.beneficiary_name) },
+      { accountId: creditAccountId, amountYen: transfer.transfer_amount_yen, remarks: remarks(transfer.remitter_name) },
+    ],
+  });
+  const fee =
+    transfer.fee_yen > 0
+      ? await postJournalEntry(trx, {
+          bookedAt: now,
+          valueDate,
+          description: `transfer fee ${transfer.apply_no}`,
+          postings: [
+            { accountId: transfer.account_id, amountYen: -transfer.fee_yen, remarks: FEE_REMARKS },
+            { accountId: INTERNAL_ACCOUNTS.feeIncome.accountId, amountYen: transfer.fee_yen, remarks: FEE_REMARKS },
+          ],
+        })
+      : undefined;
+  const status = transfer.payee_account_id ? 'completed' : 'in_clearing';
+  const { numUpdatedRows } = await trx
+    .updateTable('transfers')
+    .set({
+      status,
+      accept_no: acceptNo,
+      debit_entry_id: debit.entryId,
+      fee_entry_id: fee?.entryId ?? null,
+      ...(status === 'completed' ? { ended_at: now } : {}),
+    })
+    .where('apply_no', '=', transfer.apply_no)
+    .where('debit_entry_id', 'is', null)
+    .executeTakeFirst();
+  // Exactly once: a transfer that already has its entry is never posted again.
+  assert.equal(numUpdatedRows, 1n, `transfer ${transfer.apply_no} was already executed`);
+  return status;
+}
+
+export function remarks(name: string): string {
+  return `${REMARKS_PREFIX}${name}`.slice(0, REMARKS_MAX_LENGTH);
+}

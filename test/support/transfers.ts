@@ -1,0 +1,53 @@
+// A TPP's side of a transfer: the authorization request that carries `authorization_details`
+// [{type:'jp_transfer', applyNo}], and the customer approving it on the bank's page with a one-time code.
+import { CustomerBrowser, type Page } from './browser.ts';
+import { nextTotpCode } from './authenticator.ts';
+import { expectPage, type TestTpp, type Tokens, type Variant } from './tpp.ts';
+
+export const PAR_JARM: Variant = { requestMethod: 'par', responseMode: 'jarm' };
+
+export function transferDetails(applyNo: string, bound: Record<string, string> = {}): object[] {
+  return [{ type: 'jp_transfer', applyNo, ...bound }];
+}
+
+export interface ApprovalRun {
+  /** The approval page as the customer saw it. */
+  page: Page;
+  /** Where the bank sent the browser back to the TPP. */
+  tppUrl: string;
+  checks: { state: string; nonce: string; codeVerifier: string };
+}
+
+/**
+ * Logs in as the customer and acts on the approval page: `approve` with a fresh code (or `code`), or
+ * `refuse`. Throws when the bank shows something other than the approval page.
+ */
+export async function customerActsOnTransfer(
+  tpp: TestTpp,
+  applyNo: string,
+  customer: { loginId: string; password: string },
+  action: { approve: true; code?: string } | { refuse: true },
+  variant: Variant = PAR_JARM,
+  bound: Record<string, string> = {},
+): Promise<ApprovalRun> {
+  const browser = new CustomerBrowser(tpp.endpoints.caCertificatePem, tpp.redirectUri);
+  try {
+    const { url, checks } = await tpp.authorizationUrl({ ...variant, scope: 'openid', authorizationDetails: transferDetails(applyNo, bound) });
+    const login = expectPage(await browser.open(url.href), 'login');
+    const page = expectPage(await browser.submit(login, '/login', { loginId: customer.loginId, password: customer.password }), 'transfer approval');
+    const done =
+      'refuse' in action
+        ? await browser.submit(page, '/refuse', {})
+        : await browser.submit(page, '/approve-transfer', { totp: action.code ?? (await nextTotpCode(customer.loginId)) });
+    if (!('tppUrl' in done)) throw new Error(`the bank did not return to the TPP (${done.status}):\n${done.html}`);
+    return { page, tppUrl: done.tppUrl, checks };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The whole approval, ending with the TPP redeeming the code as after any authorization. */
+export async function approveTransfer(tpp: TestTpp, applyNo: string, customer: { loginId: string; password: string }, variant: Variant = PAR_JARM): Promise<Tokens & { page: Page }> {
+  const run = await customerActsOnTransfer(tpp, applyNo, customer, { approve: true }, variant);
+  return { ...(await tpp.redeem(run.tppUrl, run.checks, variant)), page: run.page };
+}
