@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from '../config/config.ts';
 import { openStore } from '../store/db.ts';
 import { startBank } from '../server.ts';
 import { DEMO_CUSTOMERS } from '../bank/demo-data.ts';
+import { DEMO_TOTP_SECRETS } from '../bank/demo-totp.ts';
+import { printDemoTotp } from './totp.ts';
 import { TPP_AUTH_METHODS, TppRegistrationError, type TppAuthMethod } from '../tpp/registry.ts';
 import { createClient } from './client-create.ts';
 import { DISCOVERY_PATH } from '../auth/routes.ts';
@@ -11,6 +13,7 @@ import { DISCOVERY_PATH } from '../auth/routes.ts';
 const USAGE = `Usage:
   ginko start                         run the sandbox bank
   ginko migrate                       apply database migrations and exit
+  ginko totp LOGIN_ID                 print a demo customer's current one-time code (transfer approvals)
   ginko client create --name NAME --redirect-uri URI [--redirect-uri URI…]
                       --auth private_key_jwt|tls_client_auth|self_signed_tls_client_auth
                       [--registration-number TEXT] [--out DIR]
@@ -25,6 +28,8 @@ async function main(argv: string[]): Promise<number> {
       return start();
     case 'migrate':
       return migrate();
+    case 'totp':
+      return printDemoTotp(argv.slice(1));
     case 'client':
       if (subcommand === 'create') return clientCreate(argv.slice(2));
       break;
@@ -51,6 +56,8 @@ Ginko sandbox bank is running.
   Dev CA certificate:         ${config.dataDir}/pki/ca.crt
 
 Demo customer login: ${demo.loginId} / ${demo.password}
+Transfer approvals ask for a one-time code: npx ginko totp ${demo.loginId}
+  (or add the secret ${DEMO_TOTP_SECRETS[demo.loginId]} to an authenticator app)
 
 Register a TPP (in another terminal):
   npx ginko client create --name "My App" --redirect-uri https://localhost:3000/callback --auth private_key_jwt --out ./my-tpp
