@@ -102,7 +102,7 @@ interface PageTimes {
 
 export async function historyScenario(ctx: BenchContext): Promise<ScenarioResult> {
   const postings = ctx.quick ? 100_000 : 1_000_000;
-  const reps = ctx.quick ? 10 : 60;
+  const reps = ctx.quick ? 10 : 200;
   const database = await createScratchDatabase();
   const raw = new pg.Client({ connectionString: database.url });
   try {
@@ -151,13 +151,14 @@ export async function historyScenario(ctx: BenchContext): Promise<ScenarioResult
               tls: { ca: bank.pki.caCertificatePem, cert: registered.certificatePem, key: registered.privateKeyPem },
               concurrency: 1,
               durationMs: 30_000,
-              warmupMs: 300,
+              // Warm: the first requests of a page shape compile its serializer and query paths.
+              warmupMs: ctx.quick ? 300 : 2_000,
               maxCount: reps,
             } satisfies HttpLoad,
             60_000,
           );
           const [text, params] = key === undefined ? [FIRST_PAGE_SQL, [BENCH_ACCOUNT_ID, dateFrom, today]] : [NEXT_PAGE_SQL, [BENCH_ACCOUNT_ID, dateFrom, today, Number(key)]];
-          const sqlTimes = await sequential(() => raw.query(text, params), reps, 30_000);
+          const sqlTimes = await sequential(() => raw.query(text, params), reps, 30_000, ctx.quick ? 300 : 2_000);
           const plan = await raw.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, params);
           plans[page] = plan.rows.map((r: Record<string, unknown>) => String(r['QUERY PLAN']));
           pages.push({ page, api, sql: sqlTimes });

@@ -100,9 +100,9 @@ export function mergeResults(rounds: readonly LoadResult[]): LoadResult {
   return summarize(latencies, durationMs, errors, rounds.find((r) => r.firstError)?.firstError);
 }
 
-/** Times `operation` one call after another: `count` calls at most, `maxMs` in all at most. */
-export async function sequential(operation: () => Promise<unknown>, count: number, maxMs: number): Promise<LoadResult> {
-  return closedLoop(async () => void (await operation()), { concurrency: 1, durationMs: maxMs, maxCount: count });
+/** Times `operation` one call after another: `count` calls at most, `maxMs` in all at most, after an untimed warm-up. */
+export async function sequential(operation: () => Promise<unknown>, count: number, maxMs: number, warmupMs = 0): Promise<LoadResult> {
+  return closedLoop(async () => void (await operation()), { concurrency: 1, durationMs: maxMs, maxCount: count, warmupMs });
 }
 
 export interface HttpLoad extends LoopBounds {
