@@ -178,6 +178,16 @@ describe('planning: calendar, cut-off, モアタイム, rules', () => {
     assert.equal((await plan({ beneficiaryBankCode: '1999', designatedDate: '2026-11-20' }, jstInstant('2026-11-20', 15, 29))).executionDate, '2026-11-20');
   });
 
+  test('requested before the cut-off, approved after it: a bank outside モアタイム waits for the next business day', async () => {
+    const suzukiAccess = { customerId: suzuki.customerId, clientId: CLIENT, accountIds: ['201012345678'] };
+    const { applyNo } = await requestTransfer(store.db, policy, suzukiAccess, instruction({ accountId: '201012345678', beneficiaryBankCode: '1999', designatedDate: '2026-11-20' }), jstInstant('2026-11-20', 15, 25));
+    assert.equal((await state(applyNo)).execution_date, '2026-11-20');
+    const outcome = await approveTransfer(store.db, { applyNo, clientId: CLIENT, customerId: suzuki.customerId }, jstInstant('2026-11-20', 15, 31));
+    assert.equal(outcome, 'reserved');
+    assert.equal((await state(applyNo)).execution_date, '2026-11-24');
+    await cancelTransfer(store.db, { applyNo, clientId: CLIENT, customerId: suzuki.customerId, accountId: '201012345678' }, clock);
+  });
+
   test('a holiday date: next (1), previous (2) or refused (3) for other banks; this bank runs on the day', async () => {
     const now = jstInstant('2026-11-19', 10, 0);
     assert.equal((await plan({ designatedDate: '2026-11-23', holidayCode: '1' }, now)).executionDate, '2026-11-24');

@@ -17,9 +17,9 @@ const idempotencyKeyInvalid = () =>
   new ApiError(400, 'E40001', '入力値が正しくありません。', [{ errorDetailsCode: 'E40001', errorDetailsMessage: 'x-idempotency-key must be 1–40 of A-Z a-z 0-9 . _ -', path: '/headers/x-idempotency-key' }]);
 export const idempotencyKeyReused = () => new ApiError(409, 'E40901', '同じ x-idempotency-key が別の内容のリクエストに使われています。');
 
-export interface StoredResponse {
+export interface StoredResponse<T> {
   statusCode: number;
-  body: unknown;
+  body: T;
 }
 
 /** JSON with object keys sorted, so that key order never makes two equal bodies differ. */
@@ -43,14 +43,14 @@ export function idempotencyKeyOf(request: FastifyRequest): string {
  * Runs `operation` once per (TPP, key) and sends its response, or replays the stored one. `operation`
  * gets the transaction the key is recorded in and must do all its writes in it.
  */
-export async function idempotentResponse(
+export async function idempotentResponse<T>(
   db: Db,
   request: FastifyRequest,
   reply: FastifyReply,
   clientId: string,
   now: Date,
-  operation: (trx: Db) => Promise<StoredResponse>,
-): Promise<unknown> {
+  operation: (trx: Db) => Promise<StoredResponse<T>>,
+): Promise<T> {
   const key = idempotencyKeyOf(request);
   const requestHash = createHash('sha256').update(`${request.routeOptions.url ?? ''}\n${canonicalJson(request.body)}`).digest('base64url');
   const outcome = await db.transaction().execute(async (trx) => {
@@ -69,7 +69,8 @@ export async function idempotentResponse(
     if (!claimed) {
       const stored = await trx.selectFrom('idempotency_keys').select(['request_hash', 'status_code', 'response']).where('client_id', '=', clientId).where('idempotency_key', '=', key).executeTakeFirstOrThrow();
       if (stored.request_hash !== requestHash) throw idempotencyKeyReused();
-      return { replay: true, statusCode: stored.status_code, body: stored.response };
+      // The stored body is the one this operation produced for this key.
+      return { replay: true, statusCode: stored.status_code, body: stored.response as T };
     }
     const response = await operation(trx);
     await trx

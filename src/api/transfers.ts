@@ -3,7 +3,7 @@
 // (取引認証) through the authorization server: the TPP sends `authorization_details`
 // [{"type":"jp_transfer","applyNo":…}] in its next authorization request (see auth/transfer-approval.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { jstDate, jstDateTime, jstTime, parseDate } from '../bank/jst.ts';
 import { cancelTransfer } from '../bank/transfers/cancel.ts';
 import { resultCodeOf, TRANSFER_STATUS, TRANSFER_STATUS_CODES } from '../bank/transfers/codes.ts';
@@ -17,6 +17,18 @@ import type { Db } from '../store/db.ts';
 import { accountNotAccessible, ApiError, validationError } from './errors.ts';
 import { type BankAccess, bankAccessOf } from './guard.ts';
 import { idempotentResponse } from './idempotency.ts';
+import {
+  ACCOUNT_ID,
+  APPLY_NO,
+  CancelBody,
+  CancelResponse,
+  DATE,
+  RequestResultResponse,
+  TransferFeeResponse,
+  TransferRequestBody,
+  TransferRequestResponse,
+  TransferStatusResponse,
+} from './transfer-schemas.ts';
 
 export interface TransferRoutesOptions {
   db: Db;
@@ -26,51 +38,6 @@ export interface TransferRoutesOptions {
 
 /** The RFC 9396 authorization_details type a TPP uses to have a transfer approved. */
 export const TRANSFER_AUTHORIZATION_DETAILS_TYPE = 'jp_transfer';
-
-const digits = (min: number, max: number) => Type.String({ pattern: `^[0-9]{${min},${max}}$` });
-const text = (maxLength: number) => Type.String({ maxLength });
-const ACCOUNT_ID = Type.String({ pattern: '^[0-9]{12}$' });
-const APPLY_NO = Type.String({ pattern: '^[0-9]{16}$' });
-const DATE = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
-/** Yen as a string of digits: 1 to 999,999,999,999. */
-const AMOUNT = Type.String({ pattern: '^[1-9][0-9]{0,11}$' });
-
-const TransferItem = Type.Object(
-  {
-    itemId: Type.Optional(Type.Literal('1')),
-    transferAmount: AMOUNT,
-    ediInfo: Type.Optional(text(60)),
-    beneficiaryBankCode: digits(4, 4),
-    beneficiaryBankName: Type.Optional(text(30)),
-    beneficiaryBranchCode: digits(3, 3),
-    beneficiaryBranchName: Type.Optional(text(15)),
-    accountTypeCode: Type.Union([Type.Literal('1'), Type.Literal('2'), Type.Literal('4'), Type.Literal('9')]),
-    accountNumber: digits(7, 7),
-    beneficiaryName: text(120),
-  },
-  { additionalProperties: false },
-);
-
-const TransferRequestBody = Type.Object(
-  {
-    accountId: ACCOUNT_ID,
-    remitterName: Type.Optional(text(120)),
-    transferDesignatedDate: DATE,
-    transferDateHolidayCode: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('2'), Type.Literal('3')])),
-    totalCount: Type.Optional(Type.Literal('1')),
-    totalAmount: Type.Optional(AMOUNT),
-    applyComment: Type.Optional(text(20)),
-    // v1 takes one transfer per request, as research/bank-api.md §7.3 recommends.
-    transfers: Type.Array(TransferItem, { minItems: 1, maxItems: 1 }),
-  },
-  { additionalProperties: false },
-);
-type TransferRequestBody = Static<typeof TransferRequestBody>;
-
-const CancelBody = Type.Object(
-  { accountId: ACCOUNT_ID, cancelTargetKeyClass: Type.Union([Type.Literal('1'), Type.Literal('2')]), applyNo: APPLY_NO },
-  { additionalProperties: false },
-);
 
 const transferNotFound = () => new ApiError(404, 'E40402', '指定された振込は存在しません。');
 const notCancellable = (message: string) => new ApiError(409, 'E40902', `この振込は取消できません（${message}）。`);
@@ -170,46 +137,82 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
     if (!access.accountIds.includes(accountId)) throw accountNotAccessible();
   }
 
-  app.post('/transfer/transferfee', { config, schema: { body: TransferRequestBody } }, async (request) => {
-    const access = bankAccessOf(request);
-    consented(access, request.body.accountId);
-    const now = clock();
-    const plan = await asApiErrors(() => planTransfer(db, policy, access, instructionOf(request.body), now));
-    return {
-      accountId: plan.debitAccount.accountId,
-      baseDate: jstDate(now),
-      baseTime: jstTime(now),
-      totalFee: String(plan.feeYen),
-      transferFeeDetails: [{ itemId: '1', transferFee: String(plan.feeYen) }],
-      executionDate: plan.executionDate,
-      sameDayCreditExpected: plan.sameDayCreditExpected,
-    };
-  });
-
-  app.post('/transfer/request', { config, schema: { body: TransferRequestBody } }, async (request, reply) => {
-    const access = bankAccessOf(request);
-    consented(access, request.body.accountId);
-    const now = clock();
-    return idempotentResponse(db, request, reply, access.clientId, now, async (trx) => {
-      const requested = await asApiErrors(() => requestTransfer(trx, policy, access, instructionOf(request.body), now));
+  app.post(
+    '/transfer/transferfee',
+    {
+      config,
+      schema: {
+        operationId: 'quoteTransferFee',
+        tags: ['transfers'],
+        summary: '振込手数料事前照会 — the fee and execution date, no side effects',
+        body: TransferRequestBody,
+        response: { 200: TransferFeeResponse },
+      },
+    },
+    async (request) => {
+      const access = bankAccessOf(request);
+      consented(access, request.body.accountId);
+      const now = clock();
+      const plan = await asApiErrors(() => planTransfer(db, policy, access, instructionOf(request.body), now));
       return {
-        statusCode: 201,
-        body: {
-          accountId: requested.plan.debitAccount.accountId,
-          resultCode: '2',
-          applyNo: requested.applyNo,
-          authorizationExpiresAt: jstDateTime(requested.authorisationExpiresAt),
-          authorizationHint: { authorizationDetailsType: TRANSFER_AUTHORIZATION_DETAILS_TYPE, applyNo: requested.applyNo },
-          totalFee: String(requested.plan.feeYen),
-          executionDate: requested.plan.executionDate,
-        },
+        accountId: plan.debitAccount.accountId,
+        baseDate: jstDate(now),
+        baseTime: jstTime(now),
+        totalFee: String(plan.feeYen),
+        transferFeeDetails: [{ itemId: '1', transferFee: String(plan.feeYen) }],
+        executionDate: plan.executionDate,
+        sameDayCreditExpected: plan.sameDayCreditExpected,
       };
-    });
-  });
+    },
+  );
+
+  app.post(
+    '/transfer/request',
+    {
+      config,
+      schema: {
+        operationId: 'requestTransfer',
+        tags: ['transfers'],
+        summary: '振込依頼 — a transfer awaiting the customer’s approval (x-idempotency-key required)',
+        description: 'Approve it by sending authorization_details [{"type":"jp_transfer","applyNo":…}] in the next authorization request.',
+        body: TransferRequestBody,
+        response: { 201: TransferRequestResponse },
+      },
+    },
+    async (request, reply) => {
+      const access = bankAccessOf(request);
+      consented(access, request.body.accountId);
+      const now = clock();
+      return idempotentResponse(db, request, reply, access.clientId, now, async (trx) => {
+        const requested = await asApiErrors(() => requestTransfer(trx, policy, access, instructionOf(request.body), now));
+        return {
+          statusCode: 201,
+          body: {
+            accountId: requested.plan.debitAccount.accountId,
+            resultCode: '2',
+            applyNo: requested.applyNo,
+            authorizationExpiresAt: jstDateTime(requested.authorisationExpiresAt),
+            authorizationHint: { authorizationDetailsType: TRANSFER_AUTHORIZATION_DETAILS_TYPE, applyNo: requested.applyNo },
+            totalFee: String(requested.plan.feeYen),
+            executionDate: requested.plan.executionDate,
+          },
+        };
+      });
+    },
+  );
 
   app.get(
     '/transfer/request-result',
-    { config, schema: { querystring: Type.Object({ accountId: ACCOUNT_ID, applyNo: APPLY_NO }, { additionalProperties: false }) } },
+    {
+      config,
+      schema: {
+        operationId: 'transferRequestResult',
+        tags: ['transfers'],
+        summary: '振込依頼結果照会 — approved, awaiting approval, or ended',
+        querystring: Type.Object({ accountId: ACCOUNT_ID, applyNo: APPLY_NO }, { additionalProperties: false }),
+        response: { 200: RequestResultResponse },
+      },
+    },
     async (request) => {
       const access = bankAccessOf(request);
       consented(access, request.query.accountId);
@@ -224,6 +227,10 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
     {
       config,
       schema: {
+        operationId: 'transferStatus',
+        tags: ['transfers'],
+        summary: '振込状況照会 — one transfer by applyNo, or a page by date',
+        response: { 200: TransferStatusResponse },
         querystring: Type.Object(
           {
             accountId: ACCOUNT_ID,
@@ -287,19 +294,32 @@ export const transferRoutes: FastifyPluginAsyncTypebox<TransferRoutesOptions> = 
     },
   );
 
-  app.post('/transfer/cancel', { config, schema: { body: CancelBody } }, async (request, reply) => {
-    const access = bankAccessOf(request);
-    const now = clock();
-    const body = request.body;
-    consented(access, body.accountId);
-    return idempotentResponse(db, request, reply, access.clientId, now, async (trx) => {
-      const transfer = await transferOf(trx, { ...access, accountId: body.accountId }, body.applyNo);
-      if (!transfer) throw transferNotFound();
-      const state = currentState(transfer, now);
-      const expected = body.cancelTargetKeyClass === '1' ? 'awaiting_authorisation' : 'reserved';
-      if (state !== expected) throw notCancellable(`cancelTargetKeyClass ${body.cancelTargetKeyClass} cancels ${expected === 'reserved' ? 'a reservation (予約中)' : 'a transfer awaiting approval'}, this one is ${TRANSFER_STATUS[state].name}`);
-      await asApiErrors(() => cancelTransfer(trx, { applyNo: body.applyNo, clientId: access.clientId, customerId: access.customerId, accountId: body.accountId }, now));
-      return { statusCode: 200, body: { accountId: body.accountId, applyNo: body.applyNo, resultCode: '1', applyEndDatetime: jstDateTime(now) } };
-    });
-  });
+  app.post(
+    '/transfer/cancel',
+    {
+      config,
+      schema: {
+        operationId: 'cancelTransfer',
+        tags: ['transfers'],
+        summary: '振込取消依頼 — withdraw an unapproved or cancel a future-dated transfer (x-idempotency-key required)',
+        body: CancelBody,
+        response: { 200: CancelResponse },
+      },
+    },
+    async (request, reply) => {
+      const access = bankAccessOf(request);
+      const now = clock();
+      const body = request.body;
+      consented(access, body.accountId);
+      return idempotentResponse(db, request, reply, access.clientId, now, async (trx) => {
+        const transfer = await transferOf(trx, { ...access, accountId: body.accountId }, body.applyNo);
+        if (!transfer) throw transferNotFound();
+        const state = currentState(transfer, now);
+        const expected = body.cancelTargetKeyClass === '1' ? 'awaiting_authorisation' : 'reserved';
+        if (state !== expected) throw notCancellable(`cancelTargetKeyClass ${body.cancelTargetKeyClass} cancels ${expected === 'reserved' ? 'a reservation (予約中)' : 'a transfer awaiting approval'}, this one is ${TRANSFER_STATUS[state].name}`);
+        await asApiErrors(() => cancelTransfer(trx, { applyNo: body.applyNo, clientId: access.clientId, customerId: access.customerId, accountId: body.accountId }, now));
+        return { statusCode: 200, body: { accountId: body.accountId, applyNo: body.applyNo, resultCode: '1', applyEndDatetime: jstDateTime(now) } };
+      });
+    },
+  );
 };

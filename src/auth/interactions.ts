@@ -118,7 +118,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
       }
       return finish(request, reply, stillAwaiting === false ? { error: 'access_denied', error_description: 'too many wrong one-time codes: the transfer was rejected' } : stillAwaiting);
     }
-    const outcome = await transferRefusalAsError(() => approveTransfer(db, party, now));
+    const outcome = await transferRefusalAsError(() => approveTransfer(db, party, now, transferPolicy));
     if (typeof outcome !== 'string') return finish(request, reply, outcome);
     // The approval grants nothing that lasts: an ID token for this login, no account access.
     const grant = new provider.Grant({ accountId: party.customerId, clientId: party.clientId });

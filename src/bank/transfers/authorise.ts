@@ -8,6 +8,8 @@ import { affordable, executeLockedTransfer, lockTransfer } from './execute.ts';
 import { INTERNAL_ACCOUNTS } from '../internal-accounts.ts';
 import { TransferRefusedError, type TransferState } from './model.ts';
 import { newTransferNumber } from './numbers.ts';
+import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from './policy.ts';
+import { executionDateAtApproval } from './request.ts';
 
 export interface ApprovalParty {
   applyNo: string;
@@ -49,12 +51,13 @@ async function withAwaitingTransfer<T>(db: Db, party: ApprovalParty & { customer
 export type ApprovalOutcome = Extract<TransferState, 'completed' | 'in_clearing' | 'reserved' | 'failed'>;
 
 /** The customer approved with their second factor: execute now, or hold the money until the execution date. */
-export async function approveTransfer(db: Db, party: ApprovalParty & { customerId: string }, now: Date): Promise<ApprovalOutcome> {
+export async function approveTransfer(db: Db, party: ApprovalParty & { customerId: string }, now: Date, policy: TransferPolicy = DEFAULT_TRANSFER_POLICY): Promise<ApprovalOutcome> {
   return withAwaitingTransfer(db, party, now, async (trx, transfer) => {
     const acceptNo = newTransferNumber();
-    await trx.updateTable('transfers').set({ authorised_at: now, accept_no: acceptNo }).where('apply_no', '=', transfer.apply_no).execute();
-    const authorised = { ...transfer, authorised_at: now, accept_no: acceptNo };
-    if (transfer.execution_date <= jstDate(now)) return executeLockedTransfer(trx, authorised, now);
+    const executionDate = executionDateAtApproval(transfer, policy, now);
+    await trx.updateTable('transfers').set({ authorised_at: now, accept_no: acceptNo, execution_date: executionDate }).where('apply_no', '=', transfer.apply_no).execute();
+    const authorised = { ...transfer, authorised_at: now, accept_no: acceptNo, execution_date: executionDate };
+    if (executionDate <= jstDate(now)) return executeLockedTransfer(trx, authorised, now);
     // Future-dated: the money must be there now, and is held (withdrawableAmount) until the day.
     const creditAccountId = transfer.payee_account_id ?? INTERNAL_ACCOUNTS.zenginClearing.accountId;
     const status = (await affordable(trx, authorised, creditAccountId)) ? 'reserved' : 'failed';

@@ -6,7 +6,7 @@ import type { Db } from '../../store/db.ts';
 import { INTERNAL_ACCOUNTS } from '../internal-accounts.ts';
 import { jstDate } from '../jst.ts';
 import { postJournalEntry } from '../ledger.ts';
-import { lockTransfer, remarks } from './execute.ts';
+import { claimDueTransfer, remarks } from './execute.ts';
 import type { TransferPolicy } from './policy.ts';
 
 /** Transfers settled per call: the scheduler calls again on its next tick. */
@@ -17,19 +17,8 @@ const RETURN_REMARKS = 'ｼｷﾝﾍﾝｷﾔｸ ';
 export async function settleOneClearing(db: Db, policy: TransferPolicy, now: Date): Promise<boolean> {
   const readyBefore = new Date(now.getTime() - policy.clearingDelaySeconds * 1000);
   return db.transaction().execute(async (trx) => {
-    // SKIP LOCKED: several nodes share the work, and each transfer is claimed by exactly one.
-    const claimed = await trx
-      .selectFrom('transfers')
-      .select('apply_no')
-      .where('status', '=', 'in_clearing')
-      .where('authorised_at', '<=', readyBefore)
-      .orderBy('authorised_at')
-      .limit(1)
-      .forUpdate()
-      .skipLocked()
-      .executeTakeFirst();
-    if (!claimed) return false;
-    const transfer = (await lockTransfer(trx, claimed.apply_no))!;
+    const transfer = await claimDueTransfer(trx, { status: 'in_clearing', authorisedUpTo: readyBefore });
+    if (!transfer) return false;
     if (!policy.clearingReturnAccountNumbers.includes(transfer.beneficiary_account_number)) {
       await trx.updateTable('transfers').set({ status: 'completed', ended_at: now }).where('apply_no', '=', transfer.apply_no).execute();
       return true;

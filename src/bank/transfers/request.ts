@@ -105,9 +105,8 @@ export async function planTransfer(
   else if (otherBank) {
     const realTime = otherBank.moreTime && instruction.designatedDate === today;
     if (!realTime) {
-      const cutOff = jstInstant(today, policy.cutOffJst.hours, policy.cutOffJst.minutes);
       let wanted = instruction.designatedDate;
-      if (wanted === today && now >= cutOff && isBusinessDay(today)) wanted = nextBusinessDayAfter(today);
+      if (wanted === today) wanted = earliestClearingDate(policy, now);
       if (!isBusinessDay(wanted)) {
         if (instruction.holidayCode === '3') problem('/transferDesignatedDate', 'is not a business day (transferDateHolidayCode 3)');
         else if (instruction.holidayCode === '2') wanted = rollToBusinessDay(wanted, 'previous');
@@ -131,6 +130,27 @@ export async function planTransfer(
     executionDate,
     sameDayCreditExpected: executionDate === today,
   };
+}
+
+/**
+ * The first day Zengin clearing can credit a bank outside モアタイム for a transfer made at `now`: today when it
+ * is a business day before the cut-off, else the next business day.
+ */
+export function earliestClearingDate(policy: TransferPolicy, now: Date): string {
+  const today = jstDate(now);
+  const cutOff = jstInstant(today, policy.cutOffJst.hours, policy.cutOffJst.minutes);
+  return isBusinessDay(today) && now < cutOff ? today : nextBusinessDayAfter(today);
+}
+
+/**
+ * The day the transfer runs, seen at approval: never before today, and for a bank outside モアタイム never
+ * before clearing can take it (a transfer requested before the cut-off and approved after it waits).
+ */
+export function executionDateAtApproval(transfer: { beneficiary_bank_code: string; execution_date: string }, policy: TransferPolicy, now: Date): string {
+  const today = jstDate(now);
+  const otherBank = transfer.beneficiary_bank_code === policy.ownBankCode ? undefined : otherBankByCode(transfer.beneficiary_bank_code);
+  const earliest = otherBank && !otherBank.moreTime ? earliestClearingDate(policy, now) : today;
+  return transfer.execution_date > earliest ? transfer.execution_date : earliest;
 }
 
 /** Yen of the account's transfers requested on a JST date that have not ended unexecuted. */

@@ -7,7 +7,7 @@ import type { Db } from '../../store/db.ts';
 import { jstDate } from '../jst.ts';
 import { expireLapsedApprovals } from './authorise.ts';
 import { settleClearing } from './clearing.ts';
-import { executeLockedTransfer, lockTransfer } from './execute.ts';
+import { claimDueTransfer, executeLockedTransfer } from './execute.ts';
 import type { TransferPolicy } from './policy.ts';
 
 /** Reservations executed per run; the next tick continues. */
@@ -16,19 +16,8 @@ const EXECUTIONS_PER_RUN_MAX = 200;
 /** Executes one reservation due on or before today; false when none is left. */
 export async function executeOneDueReservation(db: Db, now: Date): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('transfers')
-      .select('apply_no')
-      .where('status', '=', 'reserved')
-      .where('execution_date', '<=', jstDate(now))
-      .orderBy('execution_date')
-      .orderBy('apply_no')
-      .limit(1)
-      .forUpdate()
-      .skipLocked()
-      .executeTakeFirst();
-    if (!due) return false;
-    const transfer = (await lockTransfer(trx, due.apply_no))!;
+    const transfer = await claimDueTransfer(trx, { status: 'reserved', executionDateUpTo: jstDate(now) });
+    if (!transfer) return false;
     await executeLockedTransfer(trx, transfer, now);
     return true;
   });
