@@ -14,6 +14,7 @@ import { historyScenario } from './history.ts';
 import { linkingScenario } from './linking.ts';
 import { markdownReport, updateReadme, type BenchContext, type ScenarioResult } from './report.ts';
 import { tokenScenario } from './token.ts';
+import { transfersScenario } from './transfers.ts';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 const README = join(import.meta.dirname, '..', 'README.md');
@@ -26,7 +27,7 @@ const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) 
 const started = performance.now();
 const ctx: BenchContext = { quick, log: (message) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`) };
 
-// Scenarios 1–3 share one bank on PostgreSQL; 4 and 6 make their own (1M postings; the sandbox CLI).
+// Scenarios 1–3 share one bank on PostgreSQL; 4–6 make their own (1M postings; transfers; the sandbox CLI).
 let shared: Promise<BenchBank> | undefined;
 const sharedBank = () => (shared ??= startBenchBank());
 
@@ -35,23 +36,9 @@ const SCENARIOS: { id: string; title: string; run: () => Promise<ScenarioResult>
   { id: '2', title: 'token endpoint', run: async () => tokenScenario(ctx, await sharedBank()) },
   { id: '3', title: 'whole linking flow', run: async () => linkingScenario(ctx, await sharedBank()) },
   { id: '4', title: 'transaction history, 1M postings', run: () => historyScenario(ctx) },
-  { id: '5', title: 'transfers', run: async () => transfersNotBuilt() },
+  { id: '5', title: 'transfers', run: () => transfersScenario(ctx) },
   { id: '6', title: 'footprint', run: () => footprintScenario(ctx) },
 ];
-
-// TODO(transfers): measure scenario 5 once transfers exist — concurrent transfers on PostgreSQL, executed
-// per second and p99 (target ≥ 1,000/s), with verifyLedger() finding nothing after the run.
-function transfersNotBuilt(): ScenarioResult {
-  const scenario = '5. Transfers';
-  return {
-    id: 'transfers',
-    title: scenario,
-    rows: [{ scenario, metric: 'transfers/s, p99', ginko: 'not yet measured: transfers not built', baseline: '', ratio: '', target: '≥ 1,000/s, ledger invariant intact', status: 'not measured' }],
-    charts: [],
-    data: { measured: false, reason: 'transfers not built' },
-    notes: [],
-  };
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
