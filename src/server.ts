@@ -10,7 +10,7 @@ import { acquireLock, releaseLock } from './store/embedded-lock.ts';
 import { loadOrCreateDevPki, type DevPki } from './pki/dev-pki.ts';
 import { fapiTlsOptions } from './http/tls.ts';
 import { createListener, mountProvider, pointToMtlsListener } from './http/listeners.ts';
-import { loadOrCreateKeys } from './auth/keys.ts';
+import { loadKeys } from './auth/keys.ts';
 import { createProvider } from './auth/provider.ts';
 import { interactionRoutes } from './auth/interactions.ts';
 import { accessTokenLookup } from './auth/access-tokens.ts';
@@ -22,6 +22,10 @@ import { seedDemoBank } from './bank/demo-data.ts';
 import { DEFAULT_TRANSFER_POLICY } from './bank/transfers/policy.ts';
 import { startTransferScheduler } from './bank/transfers/scheduler.ts';
 import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
+import { BankMetrics } from './ops/metrics.ts';
+import { healthRoutes } from './ops/health.ts';
+import { Lifecycle } from './ops/lifecycle.ts';
+import { createOperationsListener } from './ops/operations-listener.ts';
 
 export interface RunningBank {
   config: GinkoConfig;
@@ -30,7 +34,10 @@ export interface RunningBank {
   provider: Provider;
   browser: FastifyInstance;
   mtls: FastifyInstance;
-  /** Stops accepting connections, finishes in-flight requests, closes the store. */
+  /** The plain-HTTP /metrics listener, when GINKO_METRICS_PORT is set. */
+  operations: FastifyInstance | undefined;
+  metrics: BankMetrics;
+  /** Graceful: /readyz turns 503, then in-flight requests finish, then the store closes (ops/lifecycle.ts). */
   close(): Promise<void>;
 }
 
@@ -43,30 +50,37 @@ const TRANSFER_SCHEDULER_INTERVAL_MS = 1000;
 export async function startBank(config: GinkoConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningBank> {
   const embedded = !config.databaseUrl;
   const lock = embedded ? acquireLock(config.dataDir, `${config.browser.publicUrl}`) : undefined;
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: config.migrateOnStart });
   try {
     if (config.seedDemoData) await seedDemoBank(store.db);
     const pki = await loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) });
-    const keys = await loadOrCreateKeys(config.dataDir);
+    const keys = await loadKeys(config);
     const provider = createProvider({ config, db: store.db, keys });
+    const metrics = new BankMetrics();
+    metrics.instrumentProvider(provider);
+    const lifecycle = new Lifecycle();
     // However a grant ends inside oidc-provider (code reuse, refresh-token revocation), the consent ends too.
     provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
       revokeConsent(store.db, grantId).catch((error: unknown) => logger.error({ err: error, grantId }, 'could not mark consent revoked'));
     });
 
-    const browser = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: false }), logger);
+    const browser = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: false }), logger, (app) => metrics.instrumentListener(app, 'browser'));
+    await browser.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(browser, provider, BROWSER_PATHS);
     pointToMtlsListener(browser, MTLS_PATHS, config.mtls.publicUrl);
     await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays });
     if (lock) await browser.register(sandboxAdminRoutes, { db: store.db, pki, adminToken: lock.adminToken });
 
-    const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger);
+    const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, (app) => metrics.instrumentListener(app, 'mtls'));
+    await mtls.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(mtls, provider, MTLS_PATHS);
     await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
     await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider) });
 
     await browser.listen({ host: config.browser.host, port: config.browser.port });
     await mtls.listen({ host: config.mtls.host, port: config.mtls.port });
+    const operations = config.metrics && (await createOperationsListener({ db: store.db, lifecycle, metrics, logger }));
+    if (operations && config.metrics) await operations.listen({ host: config.metrics.host, port: config.metrics.port });
     const transferScheduler = startTransferScheduler({ db: store.db, policy: DEFAULT_TRANSFER_POLICY, intervalMs: TRANSFER_SCHEDULER_INTERVAL_MS, clock: () => new Date(), logger });
 
     return {
@@ -76,12 +90,14 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
       provider,
       browser,
       mtls,
-      async close() {
-        await Promise.all([browser.close(), mtls.close()]);
-        await transferScheduler.stop();
-        await store.close();
-        if (lock) releaseLock(config.dataDir, lock);
-      },
+      operations,
+      metrics,
+      close: () =>
+        lifecycle.shutdown([browser, mtls, ...(operations ? [operations] : [])], config.shutdown, async () => {
+          await transferScheduler.stop();
+          await store.close();
+          if (lock) releaseLock(config.dataDir, lock);
+        }),
     };
   } catch (error) {
     await store.close();

@@ -2,10 +2,10 @@
 // and the routes apply to its own routes only. The composition root mounts it on the mTLS listener:
 //   app.register(bankApiPlugin, { prefix: '/api/v1', db, tokens })
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { TRANSACTION_PAGE_SIZE_MAX } from '../bank/accounts.ts';
 import type { Db } from '../store/db.ts';
+import { INTERACTION_ID_HEADER, INTERACTION_ID_LOG_LABEL, interactionIdOf, isInteractionId } from '../http/interaction-id.ts';
 import type { AccessTokenLookup } from './access.ts';
 import { accountRoutes } from './accounts.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
@@ -28,15 +28,15 @@ export interface BankApiOptions {
 
 /** Reads take no body; the largest body, a one-item transfer request, is well under 2 KiB even in full-width text. */
 const BODY_LIMIT_BYTES = 4096;
-// RFC 4122 textual form; anything else is replaced rather than echoed into our logs and responses.
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** FAPI: echo the client's x-fapi-interaction-id, or make one, on every response; and log with it. */
+/**
+ * FAPI: echo the client's x-fapi-interaction-id, or make one, on every response; and log with it.
+ * On the bank's listeners it is already the request id (and in every log line); mounted elsewhere,
+ * the plugin derives it itself.
+ */
 async function interactionId(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const sent = request.headers['x-fapi-interaction-id'];
-  const id = typeof sent === 'string' && UUID_PATTERN.test(sent) ? sent : randomUUID();
-  reply.header('x-fapi-interaction-id', id);
-  request.log = request.log.child({ interactionId: id });
+  const id = isInteractionId(request.id) ? request.id : interactionIdOf(request.headers);
+  reply.header(INTERACTION_ID_HEADER, id);
+  if (id !== request.id) request.log = request.log.child({ [INTERACTION_ID_LOG_LABEL]: id });
 }
 
 async function responseHeaders(_request: FastifyRequest, reply: FastifyReply): Promise<void> {

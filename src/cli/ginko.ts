@@ -1,7 +1,10 @@
-// The `ginko` command: start the sandbox, apply migrations, register a TPP.
+// The `ginko` command: start the sandbox, apply migrations, make shared keys, register a TPP.
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { openStore } from '../store/db.ts';
+import { acquireLock, releaseLock, StoreInUseError } from '../store/embedded-lock.ts';
+import { createKeysFile } from '../auth/keys.ts';
 import { startBank } from '../server.ts';
 import { DEMO_CUSTOMERS } from '../bank/demo-data.ts';
 import { DEMO_TOTP_SECRETS } from '../bank/demo-totp.ts';
@@ -14,12 +17,13 @@ const USAGE = `Usage:
   ginko start                         run the sandbox bank
   ginko migrate                       apply database migrations and exit
   ginko totp LOGIN_ID                 print a demo customer's current one-time code (transfer approvals)
+  ginko keys create --out FILE        make authorization-server keys for GINKO_KEYS_FILE (every node loads the same file)
   ginko client create --name NAME --redirect-uri URI [--redirect-uri URI…]
                       --auth private_key_jwt|tls_client_auth|self_signed_tls_client_auth
                       [--registration-number TEXT] [--out DIR]
                                       register a TPP and write its credentials to DIR (default ./tpp-client)
 
-Configuration comes from the environment: see README.md (GINKO_DATA_DIR, DATABASE_URL, GINKO_PORT, …).`;
+Configuration comes from the environment and GINKO_CONFIG_FILE: see README.md (GINKO_DATA_DIR, DATABASE_URL, GINKO_PORT, …).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, subcommand] = argv;
@@ -32,6 +36,9 @@ async function main(argv: string[]): Promise<number> {
       return printDemoTotp(argv.slice(1));
     case 'client':
       if (subcommand === 'create') return clientCreate(argv.slice(2));
+      break;
+    case 'keys':
+      if (subcommand === 'create') return keysCreate(argv.slice(2));
       break;
     case undefined:
     case 'help':
@@ -52,7 +59,8 @@ Ginko sandbox bank is running.
   Issuer, login and consent:  ${config.browser.publicUrl}
   Discovery:                  ${config.browser.publicUrl}${DISCOVERY_PATH}
   mTLS endpoints and APIs:    ${config.mtls.publicUrl}  (bank APIs under /api/v1)
-  Data folder:                ${config.dataDir}${config.databaseUrl ? '' : ' (embedded PostgreSQL)'}
+  API reference and guide:    ${config.browser.publicUrl}/docs
+${config.metrics ? `  Metrics and probes:         http://${config.metrics.host}:${config.metrics.port}/metrics\n` : ''}  Data folder:                ${config.dataDir}${config.databaseUrl ? '' : ' (embedded PostgreSQL)'}
   Dev CA certificate:         ${config.dataDir}/pki/ca.crt
 
 Demo customer login: ${demo.loginId} / ${demo.password}
@@ -75,9 +83,30 @@ Press Ctrl-C to stop.`);
 
 async function migrate(): Promise<number> {
   const config = loadConfig();
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await store.close();
+  // The embedded store must not be opened beside a running sandbox; PostgreSQL serialises migrations itself.
+  const lock = config.databaseUrl ? undefined : acquireLock(config.dataDir, config.browser.publicUrl);
+  try {
+    const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    await store.close();
+  } finally {
+    if (lock) releaseLock(config.dataDir, lock);
+  }
   console.log('migrations applied');
+  return 0;
+}
+
+async function keysCreate(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' } }, strict: true });
+  if (!values.out) {
+    console.error(`keys create needs --out FILE\n\n${USAGE}`);
+    return 2;
+  }
+  if (existsSync(values.out)) {
+    console.error(`ginko: ${values.out} exists: keys are never overwritten (replacing them ends every session and token); choose another path`);
+    return 2;
+  }
+  await createKeysFile(values.out);
+  console.log(`Keys written to ${values.out} (readable by this user only). Give every node the same file: GINKO_KEYS_FILE=${values.out}`);
   return 0;
 }
 
@@ -110,7 +139,7 @@ async function clientCreate(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof TppRegistrationError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (error instanceof ConfigError || error instanceof StoreInUseError || error instanceof TppRegistrationError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`ginko: ${error.message}`);
       process.exit(2);
     }

@@ -1,6 +1,8 @@
-// Configuration: sandbox defaults, overridden by environment variables, validated once at start with
-// messages that say what is wrong and how to fix it. Every limit the platform enforces lives here.
+// Configuration: sandbox defaults, overridden by a JSON file (GINKO_CONFIG_FILE), overridden by
+// environment variables; validated once at start with messages that say what is wrong and how to
+// fix it. Every limit the platform enforces lives here.
 import { resolve } from 'node:path';
+import { readSettingsFile } from './file.ts';
 
 export interface ListenerConfig {
   /** Interface to bind. */
@@ -30,6 +32,21 @@ export interface GinkoConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Whether to seed demo customers and history into an empty store. */
   seedDemoData: boolean;
+  /** Whether start applies pending migrations; when not, it refuses to run on an outdated schema. */
+  migrateOnStart: boolean;
+  /**
+   * The authorization server's keys (signing keys, cookie secrets) as one JSON file every node
+   * loads, e.g. a mounted secret; when unset they are made in `dataDir` on first start.
+   */
+  keysFile: string | undefined;
+  /** The plain-HTTP operations listener (/metrics, /healthz, /readyz); off when undefined. */
+  metrics: { host: string; port: number } | undefined;
+  shutdown: {
+    /** How long /readyz answers 503 before the listeners stop accepting, so a balancer drains the node. */
+    drainSeconds: number;
+    /** How long in-flight requests may take to finish after that; then their connections are cut. */
+    timeoutSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -40,7 +57,29 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export function loadConfig(env: Env = process.env, overrides: Partial<GinkoConfig> = {}): GinkoConfig {
+/**
+ * Settings from the environment over settings from GINKO_CONFIG_FILE (a JSON object with the same
+ * names as keys). A name in the file that no setting reads is an error, so a misspelt key cannot
+ * silently leave its default in force.
+ */
+export function loadConfig(processEnv: Env = process.env, overrides: Partial<GinkoConfig> = {}): GinkoConfig {
+  const file = processEnv.GINKO_CONFIG_FILE ? readSettingsFile(processEnv.GINKO_CONFIG_FILE) : {};
+  const read = new Set<string>();
+  const env: Env = new Proxy({ ...file, ...processEnv }, {
+    get(target, name) {
+      if (typeof name === 'string') read.add(name);
+      return Reflect.get(target, name);
+    },
+  });
+  const config = configFrom(env, overrides);
+  const unknown = Object.keys(file).filter((name) => !read.has(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(`${processEnv.GINKO_CONFIG_FILE}: unknown setting${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => suggestionFor(name, [...read])).join(', ')}; the settings are listed in README.md (Configuration)`);
+  }
+  return config;
+}
+
+function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
   const host = env.GINKO_HOST ?? 'localhost';
   const browserPort = port(env, 'GINKO_PORT', 8443);
   const mtlsPort = port(env, 'GINKO_MTLS_PORT', 8444);
@@ -62,13 +101,27 @@ export function loadConfig(env: Env = process.env, overrides: Partial<GinkoConfi
     accessTokenTtlSeconds: integer(env, 'GINKO_ACCESS_TOKEN_TTL_SECONDS', 600, 60, 3600),
     refreshTokenTtlSeconds: integer(env, 'GINKO_REFRESH_TOKEN_TTL_SECONDS', 90 * 24 * 3600, 3600, 365 * 24 * 3600),
     logLevel: oneOf(env, 'GINKO_LOG_LEVEL', LOG_LEVELS, 'info'),
-    seedDemoData: env.GINKO_SEED_DEMO_DATA !== 'false',
+    seedDemoData: boolean(env, 'GINKO_SEED_DEMO_DATA', true),
+    migrateOnStart: boolean(env, 'GINKO_MIGRATE_ON_START', true),
+    keysFile: env.GINKO_KEYS_FILE ? resolve(env.GINKO_KEYS_FILE) : undefined,
+    metrics: metricsListener(env),
+    shutdown: {
+      drainSeconds: integer(env, 'GINKO_SHUTDOWN_DRAIN_SECONDS', 0, 0, 120),
+      timeoutSeconds: integer(env, 'GINKO_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 600),
+    },
     ...overrides,
   };
   if (config.browser.publicUrl === config.mtls.publicUrl) {
     throw new ConfigError('GINKO_PUBLIC_URL and GINKO_MTLS_PUBLIC_URL must differ: the mTLS endpoints need their own listener');
   }
   return config;
+}
+
+/** Off unless a port is given; on the loopback interface unless the operator names another. */
+function metricsListener(env: Env): GinkoConfig['metrics'] {
+  const host = env.GINKO_METRICS_HOST || '127.0.0.1';
+  const metricsPort = env.GINKO_METRICS_PORT ? port(env, 'GINKO_METRICS_PORT', 0) : undefined;
+  return metricsPort === undefined ? undefined : { host, port: metricsPort };
 }
 
 function port(env: Env, name: string, fallback: number): number {
@@ -98,6 +151,31 @@ function origin(env: Env, name: string, fallback: string): string {
     throw new ConfigError(`${name}=${raw} must be a bare https origin (no path, query or fragment), e.g. https://bank.example:8443`);
   }
   return url.origin;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name}=${raw} is not valid: use true or false (default ${fallback})`);
+  return raw === 'true';
+}
+
+/** `GINKO_PROT` becomes `GINKO_PROT (did you mean GINKO_PORT?)` when a known name is one or two edits away. */
+function suggestionFor(name: string, known: string[]): string {
+  const close = known.find((candidate) => editDistance(name.toUpperCase(), candidate) <= 2);
+  return close ? `${name} (did you mean ${close}?)` : name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

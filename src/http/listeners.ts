@@ -3,9 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import middie from '@fastify/middie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type Provider from 'oidc-provider';
 import { DISCOVERY_PATH, OIDC_ROUTES, pathMatches } from '../auth/routes.ts';
+import { INTERACTION_ID_HEADER, INTERACTION_ID_LOG_LABEL, interactionIdOf } from './interaction-id.ts';
 
 /** Limits every listener enforces (Tiger Style: a bound on everything a client controls). */
 export const HTTP_LIMITS = {
@@ -17,10 +18,17 @@ export const HTTP_LIMITS = {
   connectionTimeoutMs: 60_000,
 } as const;
 
-export async function createListener(tls: ServerOptions, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+/**
+ * A listener with the platform's limits. `observe` runs before anything that can answer a request is
+ * added (metrics see every request, also those oidc-provider answers).
+ */
+export async function createListener(tls: ServerOptions, logger: FastifyBaseLogger, observe: (app: FastifyInstance) => void): Promise<FastifyInstance> {
   const app = Fastify({
     https: tls,
     loggerInstance: logger,
+    // Every log line of a request carries its x-fapi-interaction-id, and every response echoes it.
+    genReqId: (req) => interactionIdOf(req.headers),
+    logController: new LogController({ requestIdLogLabel: INTERACTION_ID_LOG_LABEL }),
     bodyLimit: HTTP_LIMITS.bodyBytes,
     // Path parameters are already bounded by headerBytes. A lower router bound would answer a long
     // one with Fastify's bare 414 before any route runs; this way the route refuses it in its own
@@ -34,6 +42,10 @@ export async function createListener(tls: ServerOptions, logger: FastifyBaseLogg
     trustProxy: false,
   });
   (app.server as { maxHeaderSize?: number }).maxHeaderSize = HTTP_LIMITS.headerBytes;
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.setHeader(INTERACTION_ID_HEADER, request.id);
+  });
+  observe(app as unknown as FastifyInstance);
   await app.register(middie);
   await app.register(formbody, { bodyLimit: HTTP_LIMITS.bodyBytes });
   // An https server hands routes the same IncomingMessage/ServerResponse as http; the plugins are

@@ -7,7 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
-import { migrateToLatest } from './migrations/index.ts';
+import { assertMigrated, migrateToLatest } from './migrations/index.ts';
 
 export type Db = Kysely<Database>;
 
@@ -26,6 +26,8 @@ export interface StoreOptions {
   inMemory?: boolean;
   /** Upper bound on pooled PostgreSQL connections per node. */
   poolSize?: number;
+  /** Apply pending migrations (default); when false, refuse to open a schema that lacks some. */
+  migrate?: boolean;
 }
 
 /** Shared buffers of the embedded PostgreSQL (see openPGlite). */
@@ -45,7 +47,12 @@ const parseDate = (text: string): string => text;
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const store = options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : await openPGlite(options);
-  await migrateToLatest(store.db);
+  try {
+    await (options.migrate === false ? assertMigrated(store.db) : migrateToLatest(store.db));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return store;
 }
 

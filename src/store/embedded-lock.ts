@@ -15,6 +15,11 @@ export interface SandboxLock {
 
 const LOCK_FILE = 'sandbox.lock';
 
+/** The data folder is held by another live process; the message says which and what to do. */
+export class StoreInUseError extends Error {
+  override name = 'StoreInUseError';
+}
+
 export function lockPath(dataDir: string): string {
   return join(dataDir, LOCK_FILE);
 }
@@ -33,7 +38,7 @@ export function readLiveLock(dataDir: string): SandboxLock | undefined {
 export function acquireLock(dataDir: string, adminUrl: string): SandboxLock {
   const running = readLiveLock(dataDir);
   if (running && running.pid !== process.pid) {
-    throw new Error(`another Ginko sandbox (pid ${running.pid}) is using ${dataDir}: stop it first, or set GINKO_DATA_DIR to another folder`);
+    throw new StoreInUseError(`another Ginko sandbox (pid ${running.pid}) is using ${dataDir}: stop it first, or set GINKO_DATA_DIR to another folder`);
   }
   const lock: SandboxLock = { pid: process.pid, adminUrl, adminToken: randomBytes(32).toString('base64url') };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -1,6 +1,6 @@
 // The README's path, as a newcomer takes it: `ginko start` runs the sandbox, `ginko client create`
 // registers a TPP while it runs, the TPP uses only the files written for it to link a demo customer's
-// account and read its balance; Ctrl-C stops the sandbox cleanly, and a second start reuses the data.
+// account and read its balance; Ctrl-C (and SIGTERM) stop the sandbox cleanly, and a second start reuses the data.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -54,7 +54,11 @@ test('start, register a TPP with the CLI, link and read a balance from its files
     }
   }
 
-  assert.equal(await stop(first.child), 0, 'Ctrl-C shuts down cleanly');
+  const migrateBeside = await run(['migrate']);
+  assert.equal(migrateBeside.code, 2, 'migrate refuses to open the embedded store beside the running sandbox');
+  assert.match(migrateBeside.output, /another Ginko sandbox \(pid \d+\) is using .*: stop it first/);
+
+  assert.equal(await stop(first.child, 'SIGINT'), 0, 'Ctrl-C shuts down cleanly');
 
   const second = await startSandbox();
   assert.match(second.output, /is running/);
@@ -65,7 +69,7 @@ test('start, register a TPP with the CLI, link and read a balance from its files
   } finally {
     await tpp.close();
   }
-  assert.equal(await stop(second.child), 0);
+  assert.equal(await stop(second.child, 'SIGTERM'), 0, 'SIGTERM (what orchestrators send) shuts down cleanly too');
 });
 
 test('client create explains what is missing', async () => {
@@ -112,11 +116,11 @@ async function startSandbox(): Promise<{ child: ChildProcess; output: string }> 
   return { child, output };
 }
 
-function stop(child: ChildProcess): Promise<number | null> {
+function stop(child: ChildProcess, signal: 'SIGINT' | 'SIGTERM'): Promise<number | null> {
   return new Promise((resolve) => {
     child.removeAllListeners('exit');
     child.once('exit', (code) => resolve(code));
-    child.kill('SIGINT');
+    child.kill(signal);
   });
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig, type GinkoConfig } from '../../src/config/config.ts';
 import { startBank, type RunningBank } from '../../src/server.ts';
 import { registerTpp, type RegisteredTpp, type TppAuthMethod } from '../../src/tpp/registry.ts';
@@ -15,7 +16,8 @@ export interface TestBank extends RunningBank {
 
 export const TPP_REDIRECT_URI = 'https://tpp.example/callback';
 
-export async function startTestBank(env: Record<string, string> = {}): Promise<TestBank> {
+/** `logger` replaces the silent one, for tests that read the bank's log lines. */
+export async function startTestBank(env: Record<string, string> = {}, logger?: Logger): Promise<TestBank> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ginko-test-'));
   const [port, mtlsPort] = await Promise.all([freePort(), freePort()]);
   const config: GinkoConfig = loadConfig({
@@ -26,7 +28,7 @@ export async function startTestBank(env: Record<string, string> = {}): Promise<T
     GINKO_LOG_LEVEL: 'silent',
     ...env,
   });
-  const bank = await startBank(config);
+  const bank = await startBank(config, logger);
   return {
     ...bank,
     registerTpp: (authMethod, options = {}) =>

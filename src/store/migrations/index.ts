@@ -12,11 +12,26 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+function migratorFor(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider, migrationTableName: 'ginko_migrations', migrationLockTableName: 'ginko_migrations_lock' });
+}
+
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'ginko_migrations', migrationLockTableName: 'ginko_migrations_lock' });
+  const migrator = migratorFor(db);
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * For nodes that do not migrate at start (GINKO_MIGRATE_ON_START=false): running this build on a
+ * schema it does not know would fail later, in the middle of some request; refuse now instead.
+ */
+export async function assertMigrated(db: Kysely<any>): Promise<void> {
+  const pending = (await migratorFor(db).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+  if (pending.length > 0) {
+    throw new Error(`the database lacks migration${pending.length > 1 ? 's' : ''} ${pending.join(', ')}: run \`npx ginko migrate\` with the same DATABASE_URL, or set GINKO_MIGRATE_ON_START=true`);
   }
 }

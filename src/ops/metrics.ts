@@ -1,0 +1,143 @@
+// Prometheus metrics: what every request did (per listener, route and TPP), how long it took, and
+// what the authorization server did (tokens issued, grants revoked, OAuth errors — the security
+// events). One registry per running bank, so several banks in one process (tests) never mix.
+// Every label takes values from a bounded set: route patterns (never raw paths), status codes,
+// OAuth error codes, and client ids of registered TPPs only.
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { DISCOVERY_PATH, OIDC_ROUTES, pathMatches } from '../auth/routes.ts';
+
+export type ListenerName = 'browser' | 'mtls';
+
+/** Latency buckets in seconds: from a cached discovery document to a slow transaction page. */
+const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Label value when no registered TPP is known for a request (pages, discovery, refused clients). */
+const NO_CLIENT = 'none';
+
+/** The oidc-provider error events, one per endpoint: each is a refused request (a security event). */
+const PROVIDER_ERROR_EVENTS = [
+  'authorization.error',
+  'pushed_authorization_request.error',
+  'grant.error',
+  'introspection.error',
+  'revocation.error',
+  'userinfo.error',
+  'jwks.error',
+  'discovery.error',
+] as const;
+
+/** Saved opaque tokens and codes; `issued` is the event for structured (JWT) ones. */
+const TOKEN_EVENTS = {
+  'access_token.saved': 'access_token',
+  'access_token.issued': 'access_token',
+  'refresh_token.saved': 'refresh_token',
+  'authorization_code.saved': 'authorization_code',
+} as const;
+
+export class BankMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'ginko_http_requests_total',
+    help: 'HTTP requests answered, by listener, route pattern, method, status and TPP client id',
+    labelNames: ['listener', 'route', 'method', 'status', 'client_id'] as const,
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'ginko_http_request_duration_seconds',
+    help: 'Time from the request arriving to the response finishing, by listener, route pattern and method',
+    labelNames: ['listener', 'route', 'method'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+  private readonly aborted = new Counter({
+    name: 'ginko_http_requests_aborted_total',
+    help: 'Requests whose connection closed before the response finished',
+    labelNames: ['listener', 'route', 'method'] as const,
+    registers: [this.registry],
+  });
+  private readonly tokens = new Counter({
+    name: 'ginko_oauth_tokens_issued_total',
+    help: 'Authorization codes, access tokens and refresh tokens issued, by type and TPP client id',
+    labelNames: ['type', 'client_id'] as const,
+    registers: [this.registry],
+  });
+  private readonly oauthErrors = new Counter({
+    name: 'ginko_oauth_errors_total',
+    help: 'Requests the authorization server refused or failed, by event, OAuth error code and TPP client id',
+    labelNames: ['event', 'error', 'client_id'] as const,
+    registers: [this.registry],
+  });
+  private readonly grantsRevoked = new Counter({
+    name: 'ginko_oauth_grants_revoked_total',
+    help: 'Grants (consents) ended inside the authorization server: refresh-token revocation, code reuse',
+    registers: [this.registry],
+  });
+  /** TPP client ids oidc-provider authenticated or looked up, per raw request. */
+  private readonly providerClients = new WeakMap<IncomingMessage, string>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'ginko_' });
+  }
+
+  /** Counts and times every request of a listener; call before anything can answer a request. */
+  instrumentListener(app: FastifyInstance, listener: ListenerName): void {
+    app.addHook('onRequest', async (request, reply) => {
+      const started = process.hrtime.bigint();
+      reply.raw.once('close', () => {
+        const route = routeOf(request);
+        const method = request.method;
+        if (!reply.raw.writableFinished) {
+          this.aborted.inc({ listener, route, method });
+          return;
+        }
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        this.latency.observe({ listener, route, method }, seconds);
+        const clientId = request.bankAccess?.clientId ?? this.providerClients.get(request.raw) ?? NO_CLIENT;
+        this.requests.inc({ listener, route, method, status: String(reply.raw.statusCode), client_id: clientId });
+      });
+    });
+  }
+
+  /** Listens to the authorization server's events and notes which TPP each of its requests was for. */
+  instrumentProvider(provider: Provider): void {
+    provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+      try {
+        await next();
+      } finally {
+        const clientId = ctx.oidc?.client?.clientId;
+        if (clientId) this.providerClients.set(ctx.req, clientId);
+      }
+    });
+    // The typings know each event's listener; these loops register by name.
+    const events = provider as unknown as EventEmitter;
+    for (const [event, type] of Object.entries(TOKEN_EVENTS)) {
+      events.on(event, (token: { clientId?: string }) => this.tokens.inc({ type, client_id: token.clientId ?? NO_CLIENT }));
+    }
+    for (const event of [...PROVIDER_ERROR_EVENTS, 'server_error']) {
+      events.on(event, (ctx: KoaContextWithOIDC | undefined, error: { error?: string }) => {
+        this.oauthErrors.inc({ event, error: event === 'server_error' ? 'server_error' : (error?.error ?? 'unknown'), client_id: ctx?.oidc?.client?.clientId ?? NO_CLIENT });
+      });
+    }
+    provider.on('grant.revoked', () => this.grantsRevoked.inc());
+  }
+
+  /** The exposition text and its content type, for GET /metrics. */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}
+
+const PROVIDER_PATHS = [DISCOVERY_PATH, ...Object.values(OIDC_ROUTES)];
+
+/** The route pattern: Fastify's own, or the oidc-provider endpoint; never the raw path (unbounded). */
+function routeOf(request: FastifyRequest): string {
+  const pattern = request.routeOptions.url;
+  if (pattern !== undefined) return pattern;
+  const path = request.url.split('?')[0] ?? '/';
+  return PROVIDER_PATHS.find((route) => pathMatches(path, route)) ?? 'unmatched';
+}
