@@ -19,7 +19,6 @@ import { BROWSER_PATHS, MTLS_PATHS } from './auth/routes.ts';
 import { bankApiPlugin } from './api/plugin.ts';
 import { resourceMetadataRoute } from './api/resource-metadata.ts';
 import { seedDemoBank } from './bank/demo-data.ts';
-import { DEFAULT_TRANSFER_POLICY } from './bank/transfers/policy.ts';
 import { startTransferScheduler } from './bank/transfers/scheduler.ts';
 import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
 import { BankMetrics } from './ops/metrics.ts';
@@ -68,20 +67,20 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await browser.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(browser, provider, BROWSER_PATHS);
     pointToMtlsListener(browser, MTLS_PATHS, config.mtls.publicUrl);
-    await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays });
+    await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, transferPolicy: config.transferPolicy });
     if (lock) await browser.register(sandboxAdminRoutes, { db: store.db, pki, adminToken: lock.adminToken });
 
     const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, (app) => metrics.instrumentListener(app, 'mtls'));
     await mtls.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(mtls, provider, MTLS_PATHS);
     await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
-    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider) });
+    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), transferPolicy: config.transferPolicy });
 
     await browser.listen({ host: config.browser.host, port: config.browser.port });
     await mtls.listen({ host: config.mtls.host, port: config.mtls.port });
     const operations = config.metrics && (await createOperationsListener({ db: store.db, lifecycle, metrics, logger }));
     if (operations && config.metrics) await operations.listen({ host: config.metrics.host, port: config.metrics.port });
-    const transferScheduler = startTransferScheduler({ db: store.db, policy: DEFAULT_TRANSFER_POLICY, intervalMs: TRANSFER_SCHEDULER_INTERVAL_MS, clock: () => new Date(), logger });
+    const transferScheduler = startTransferScheduler({ db: store.db, policy: config.transferPolicy, intervalMs: TRANSFER_SCHEDULER_INTERVAL_MS, clock: () => new Date(), logger });
 
     return {
       config,

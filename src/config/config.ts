@@ -2,6 +2,8 @@
 // environment variables; validated once at start with messages that say what is wrong and how to
 // fix it. Every limit the platform enforces lives here.
 import { resolve } from 'node:path';
+import type { TransferPolicy } from '../bank/transfers/policy.ts';
+import { transferPolicyFrom } from './transfer-policy.ts';
 import { readSettingsFile } from './file.ts';
 
 export interface ListenerConfig {
@@ -32,6 +34,8 @@ export interface GinkoConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Whether to seed demo customers and history into an empty store. */
   seedDemoData: boolean;
+  /** Transfer rules: cut-off, daily limit, approval window, fees, simulated clearing (GINKO_TRANSFER_*). */
+  transferPolicy: TransferPolicy;
   /** Whether start applies pending migrations; when not, it refuses to run on an outdated schema. */
   migrateOnStart: boolean;
   /**
@@ -109,6 +113,7 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
       drainSeconds: integer(env, 'GINKO_SHUTDOWN_DRAIN_SECONDS', 0, 0, 120),
       timeoutSeconds: integer(env, 'GINKO_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 600),
     },
+    transferPolicy: transferPolicyFrom(env),
     ...overrides,
   };
   if (config.browser.publicUrl === config.mtls.publicUrl) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { nextBusinessDayAfter } from '../../src/bank/calendar.ts';
+import { DEFAULT_TRANSFER_FEES } from '../../src/bank/fees.ts';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { addDays, jstDate } from '../../src/bank/jst.ts';
 import { verifyLedger } from '../../src/bank/ledger.ts';
@@ -56,7 +57,8 @@ async function balanceOf(accountId: string): Promise<{ balance: number; withdraw
 }
 
 before(async () => {
-  bank = await startTestBank();
+  // A fee table of the operator's own (GINKO_TRANSFER_FEES) reaches the quotes, the requests and the approval page.
+  bank = await startTestBank({ GINKO_TRANSFER_FEES: JSON.stringify({ ...DEFAULT_TRANSFER_FEES, otherBank: [{ fromAmountYen: 1, feeYen: 160 }, { fromAmountYen: 30_000, feeYen: 230 }] }) });
   tpp = await TestTpp.create(bank, await bank.registerTpp('private_key_jwt', { name: 'Kakeibo' }));
   otherTpp = await TestTpp.create(bank, await bank.registerTpp('tls_client_auth', { name: 'Other' }));
   token = (await tpp.link({ ...PAR_JARM, loginId: tanaka.loginId, password: tanaka.password, scope: 'openid accounts transfers' })).accessToken;
@@ -186,6 +188,27 @@ describe('transfers end to end', () => {
     assert.equal(status.body.transferDetails[0].transferStatus, '3');
   });
 
+  test('an approval whose window passes while the page is open ends the transfer as expired (resultCode 8)', async () => {
+    const { body } = await request(transferBody({}, { transferAmount: '900' }));
+    const before = await balanceOf(TANAKA_ACCOUNT);
+    const browser = new CustomerBrowser(bank.pki.caCertificatePem, tpp.redirectUri);
+    const { url, checks } = await tpp.authorizationUrl({ ...PAR_JARM, scope: 'openid', authorizationDetails: [{ type: 'jp_transfer', applyNo: body.applyNo }] });
+    const login = expectPage(await browser.open(url.href), 'login');
+    const page = expectPage(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), 'approval');
+    await bank.store.db.updateTable('transfers').set({ authorisation_expires_at: new Date(Date.now() - 1000) }).where('apply_no', '=', body.applyNo).execute();
+    const done = await browser.submit(page, '/approve-transfer', { totp: await nextTotpCode(tanaka.loginId) });
+    await browser.close();
+    assert.ok('tppUrl' in done);
+    await assert.rejects(tpp.redeem(done.tppUrl, checks, PAR_JARM), (error: { error?: string }) => error.error === 'access_denied');
+    assert.equal((await tpp.api(`/transfer/request-result?accountId=${TANAKA_ACCOUNT}&applyNo=${body.applyNo}`, token)).body.resultCode, '8');
+    assert.equal((await balanceOf(TANAKA_ACCOUNT)).balance, before.balance, 'nothing moved');
+    await assert.rejects(
+      tpp.authorizationUrl({ ...PAR_JARM, scope: 'openid', authorizationDetails: [{ type: 'jp_transfer', applyNo: body.applyNo }] }),
+      (error: { error?: string }) => error.error === 'invalid_authorization_details',
+      'an expired transfer cannot be approved later',
+    );
+  });
+
   test('idempotency: same key and body replays, another body conflicts, no key is refused', async () => {
     const key = randomUUID();
     const first = await request(transferBody({}, { transferAmount: '700' }), key);
@@ -227,13 +250,13 @@ describe('transfers end to end', () => {
     const date = nextBusinessDayAfter(addDays(jstDate(new Date()), 1));
     const before = await balanceOf(TANAKA_ACCOUNT);
     const { body } = await request(transferBody({ transferDesignatedDate: date }, { transferAmount: '40000', beneficiaryBankCode: '0005', beneficiaryBranchCode: '001', beneficiaryName: 'ﾔﾏﾀﾞ ｲﾁﾛｳ' }));
-    assert.equal(body.totalFee, '229');
+    assert.equal(body.totalFee, '230', 'the configured fee table');
     await approveTransfer(tpp, body.applyNo, tanaka);
     const status = await tpp.api(`/transfer/status?accountId=${TANAKA_ACCOUNT}&queryKeyClass=1&applyNo=${body.applyNo}`, token);
     assert.equal(status.body.transferDetails[0].transferStatus, '11');
     const held = await balanceOf(TANAKA_ACCOUNT);
     assert.equal(held.balance, before.balance, 'nothing is posted before the day');
-    assert.equal(held.withdrawable, before.withdrawable - 40_229);
+    assert.equal(held.withdrawable, before.withdrawable - 40_230);
 
     const wrongClass = await tpp.post('/transfer/cancel', token, { accountId: TANAKA_ACCOUNT, cancelTargetKeyClass: '1', applyNo: body.applyNo }, { 'x-idempotency-key': randomUUID() });
     assert.equal(wrongClass.status, 409);
