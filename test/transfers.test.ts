@@ -15,6 +15,7 @@ import { TransferInputError, TransferRefusedError, type TransferInstruction } fr
 import { DEFAULT_TRANSFER_POLICY } from '../src/bank/transfers/policy.ts';
 import { planTransfer, requestTransfer } from '../src/bank/transfers/request.ts';
 import { runDueTransferWork } from '../src/bank/transfers/scheduler.ts';
+import { verifyTransfers } from '../src/bank/transfers/verify.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 
 const policy = DEFAULT_TRANSFER_POLICY;
@@ -64,6 +65,7 @@ before(async () => {
 
 after(async () => {
   assert.deepEqual(await verifyLedger(store.db), [], 'the ledger balances after everything');
+  assert.deepEqual(await verifyTransfers(store.db), [], 'every transfer has exactly its entries');
   await store?.close();
 });
 
@@ -163,6 +165,23 @@ describe('execution', () => {
     await runDueTransferWork(store.db, policy, clock);
     assert.equal((await state(applyNo)).status, 'completed');
     assert.equal(await balance(TANAKA_ACCOUNT), 0);
+  });
+});
+
+describe('verifyTransfers', () => {
+  test('finds an executed transfer whose entries are not exactly its own, and an entry serving two', async () => {
+    const done = await store.db.selectFrom('transfers').selectAll().where('status', '=', 'completed').where('fee_yen', '>', 0).orderBy('apply_no').limit(2).execute();
+    assert.equal(done.length, 2);
+    const [first, second] = done as [(typeof done)[number], (typeof done)[number]];
+    assert.deepEqual(await verifyTransfers(store.db), []);
+    await store.db.updateTable('transfers').set({ transfer_amount_yen: first.transfer_amount_yen + 1 }).where('apply_no', '=', first.apply_no).execute();
+    await store.db.updateTable('transfers').set({ fee_entry_id: first.fee_entry_id }).where('apply_no', '=', second.apply_no).execute();
+    const found = await verifyTransfers(store.db);
+    await store.db.updateTable('transfers').set({ transfer_amount_yen: first.transfer_amount_yen }).where('apply_no', '=', first.apply_no).execute();
+    await store.db.updateTable('transfers').set({ fee_entry_id: second.fee_entry_id }).where('apply_no', '=', second.apply_no).execute();
+    assert.ok(found.some((v) => v.applyNo === first.apply_no && v.detail.startsWith('debit_entry_id')), JSON.stringify(found));
+    assert.ok(found.some((v) => v.detail.includes('serves more than one transfer')), JSON.stringify(found));
+    assert.deepEqual(await verifyTransfers(store.db), []);
   });
 });
 

@@ -21,6 +21,7 @@ import { approveTransfer } from '../../src/bank/transfers/authorise.ts';
 import type { TransferInstruction } from '../../src/bank/transfers/model.ts';
 import { DEFAULT_TRANSFER_POLICY } from '../../src/bank/transfers/policy.ts';
 import { requestTransfer } from '../../src/bank/transfers/request.ts';
+import { verifyTransfers } from '../../src/bank/transfers/verify.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { freePort } from '../support/bank.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
@@ -99,6 +100,7 @@ for (const driver of ['postgres', 'pglite'] as const) {
     const entries = await store.db.selectFrom('transfers').select('apply_no').where('apply_no', 'in', applyNos).where('debit_entry_id', 'is not', null).execute();
     assert.equal(entries.length, 60);
     assert.deepEqual(await verifyLedger(store.db), []);
+    assert.deepEqual(await verifyTransfers(store.db), []);
   });
 }
 
@@ -212,6 +214,7 @@ describe('SIGKILL in the middle of a burst, then restart', () => {
     assert.equal(await balance(store, TANAKA_ACCOUNT), tanakaBefore - RESERVED * amountYen);
     assert.equal((await balance(store, TANAKA_ACCOUNT)) + (await balance(store, TANAKA_SAVINGS)), pairBefore, 'money is conserved');
     assert.deepEqual(await verifyLedger(store.db), []);
+    assert.deepEqual(await verifyTransfers(store.db), []);
 
     // Retries with the same keys: the original answer where there was one, and never a second transfer.
     for (const [i, key] of keys.entries()) {

@@ -10,6 +10,7 @@ import { DEFAULT_TRANSFER_FEES } from '../../src/bank/fees.ts';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { addDays, jstDate } from '../../src/bank/jst.ts';
 import { verifyLedger } from '../../src/bank/ledger.ts';
+import { verifyTransfers } from '../../src/bank/transfers/verify.ts';
 import { nextTotpCode, wrongTotpCode } from '../support/authenticator.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
 import { CustomerBrowser } from '../support/browser.ts';
@@ -130,6 +131,7 @@ describe('transfers end to end', () => {
       (error: { error?: string }) => error.error === 'invalid_authorization_details',
     );
     assert.deepEqual(await verifyLedger(bank.store.db), []);
+    assert.deepEqual(await verifyTransfers(bank.store.db), []);
   });
 
   test('a wrong code keeps the page; the TPP that did not request the transfer, or other details, are refused', async () => {
