@@ -18,13 +18,15 @@ import { revokeConsent } from './auth/consents.ts';
 import { BROWSER_PATHS, MTLS_PATHS } from './auth/routes.ts';
 import { bankApiPlugin } from './api/plugin.ts';
 import { resourceMetadataRoute } from './api/resource-metadata.ts';
-import { seedDemoBank } from './bank/demo-data.ts';
+import { DEMO_CUSTOMERS, seedDemoBank } from './bank/demo-data.ts';
 import { startTransferScheduler } from './bank/transfers/scheduler.ts';
 import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
 import { BankMetrics } from './ops/metrics.ts';
 import { healthRoutes } from './ops/health.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createOperationsListener } from './ops/operations-listener.ts';
+import { openApiDocument, registerOpenApi } from './portal/openapi.ts';
+import { openApiRoute, portalRoutes } from './portal/routes.ts';
 
 export interface RunningBank {
   config: GinkoConfig;
@@ -49,7 +51,12 @@ const TRANSFER_SCHEDULER_INTERVAL_MS = 1000;
 export async function startBank(config: GinkoConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningBank> {
   const embedded = !config.databaseUrl;
   const lock = embedded ? acquireLock(config.dataDir, `${config.browser.publicUrl}`) : undefined;
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: config.migrateOnStart });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    migrate: config.migrateOnStart,
+    onConnectionLost: (error) => logger.warn({ err: error }, 'the database dropped a connection; the pool reconnects on demand'),
+  });
   try {
     if (config.seedDemoData) await seedDemoBank(store.db);
     const pki = await loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) });
@@ -74,7 +81,12 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await mtls.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(mtls, provider, MTLS_PATHS);
     await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
+    await registerOpenApi(mtls, { apiPrefix: API_PREFIX, mtlsPublicUrl: config.mtls.publicUrl, issuer: config.browser.publicUrl });
     await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), transferPolicy: config.transferPolicy });
+
+    const document = () => openApiDocument(mtls);
+    await mtls.register(openApiRoute, { apiPrefix: API_PREFIX, document });
+    await browser.register(portalRoutes, { document, guide: portalGuide(config) });
 
     await browser.listen({ host: config.browser.host, port: config.browser.port });
     await mtls.listen({ host: config.mtls.host, port: config.mtls.port });
@@ -103,6 +115,16 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     if (lock) releaseLock(config.dataDir, lock);
     throw error;
   }
+}
+
+function portalGuide(config: GinkoConfig) {
+  const demo = DEMO_CUSTOMERS[0]!;
+  return {
+    issuer: config.browser.publicUrl,
+    mtlsPublicUrl: config.mtls.publicUrl,
+    apiBaseUrl: `${config.mtls.publicUrl}${API_PREFIX}`,
+    demoLogin: config.seedDemoData ? { loginId: demo.loginId, password: demo.password } : undefined,
+  };
 }
 
 function serverTls(pki: DevPki) {

@@ -112,35 +112,51 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     return account;
   }
 
-  app.get('/accounts', { schema: { response: { 200: AccountsResponse } } }, async (request) => {
-    const access = bankAccessOf(request);
-    const now = clock();
-    const accounts = await customerAccounts(db, access.customerId, access.accountIds);
-    return {
-      baseDate: jstDate(now),
-      baseTime: jstTime(now),
-      accounts: accounts.map((account) => ({
-        accountId: account.accountId,
-        branchCode: account.branchCode,
-        branchName: account.branchName,
-        accountTypeCode: account.accountTypeCode,
-        accountTypeName: account.accountTypeName,
-        accountNumber: account.accountNumber,
-        primaryAccountCode: account.primaryAccountCode,
-        primaryAccountCodeName: PRIMARY_ACCOUNT_CODE_NAMES[account.primaryAccountCode],
-        accountName: account.accountName,
-        accountNameKana: account.accountNameKana,
-        currencyCode: account.currencyCode,
-        currencyName: currencyNameOf(account.currencyCode),
-        ...(account.transferLimitAmountYen === undefined ? {} : { transferLimitAmount: String(account.transferLimitAmountYen) }),
-      })),
-    };
-  });
+  app.get(
+    '/accounts',
+    {
+      schema: {
+        operationId: 'listAccounts',
+        tags: ['accounts'],
+        summary: '口座一覧照会 — the accounts in the consent',
+        description: 'The customer’s accounts that the consent shares with this TPP, primary account first.',
+        response: { 200: AccountsResponse },
+      },
+    },
+    async (request) => {
+      const access = bankAccessOf(request);
+      const now = clock();
+      const accounts = await customerAccounts(db, access.customerId, access.accountIds);
+      return {
+        baseDate: jstDate(now),
+        baseTime: jstTime(now),
+        accounts: accounts.map((account) => ({
+          accountId: account.accountId,
+          branchCode: account.branchCode,
+          branchName: account.branchName,
+          accountTypeCode: account.accountTypeCode,
+          accountTypeName: account.accountTypeName,
+          accountNumber: account.accountNumber,
+          primaryAccountCode: account.primaryAccountCode,
+          primaryAccountCodeName: PRIMARY_ACCOUNT_CODE_NAMES[account.primaryAccountCode],
+          accountName: account.accountName,
+          accountNameKana: account.accountNameKana,
+          currencyCode: account.currencyCode,
+          currencyName: currencyNameOf(account.currencyCode),
+          ...(account.transferLimitAmountYen === undefined ? {} : { transferLimitAmount: String(account.transferLimitAmountYen) }),
+        })),
+      };
+    },
+  );
 
   app.get(
     '/accounts/balances',
     {
       schema: {
+        operationId: 'getBalances',
+        tags: ['accounts'],
+        summary: '残高照会 — balances',
+        description: 'The balance, withdrawable amount and the balances at the end of the previous day and month, of every consented account or of the one named by accountId.',
         querystring: Type.Object({ accountId: optional(ACCOUNT_ID_FORMAT) }, { additionalProperties: false }),
         response: { 200: BalancesResponse },
       },
@@ -173,6 +189,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
     '/accounts/transactions',
     {
       schema: {
+        operationId: 'getTransactions',
+        tags: ['accounts'],
+        summary: '入出金明細照会 — transaction history',
+        description:
+          'Postings of one account in ascending order, at most 500 per page. Neither date: today; dateFrom only: to today; dateTo only: from the first transaction; history reaches back 400 days. While hasNext, repeat the same query with nextItemKey.',
         querystring: Type.Object(
           {
             accountId: Type.String({ pattern: `^${ACCOUNT_ID_FORMAT}$` }),

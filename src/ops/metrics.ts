@@ -41,12 +41,13 @@ const TOKEN_EVENTS = {
 
 export class BankMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({
-    name: 'ginko_http_requests_total',
-    help: 'HTTP requests answered, by listener, route pattern, method, status and TPP client id',
-    labelNames: ['listener', 'route', 'method', 'status', 'client_id'] as const,
-    registers: [this.registry],
-  });
+  private readonly requests = this.counter('ginko_http_requests_total', 'HTTP requests answered, by listener, route pattern, method, status and TPP client id', [
+    'listener',
+    'route',
+    'method',
+    'status',
+    'client_id',
+  ]);
   private readonly latency = new Histogram({
     name: 'ginko_http_request_duration_seconds',
     help: 'Time from the request arriving to the response finishing, by listener, route pattern and method',
@@ -54,29 +55,14 @@ export class BankMetrics {
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [this.registry],
   });
-  private readonly aborted = new Counter({
-    name: 'ginko_http_requests_aborted_total',
-    help: 'Requests whose connection closed before the response finished',
-    labelNames: ['listener', 'route', 'method'] as const,
-    registers: [this.registry],
-  });
-  private readonly tokens = new Counter({
-    name: 'ginko_oauth_tokens_issued_total',
-    help: 'Authorization codes, access tokens and refresh tokens issued, by type and TPP client id',
-    labelNames: ['type', 'client_id'] as const,
-    registers: [this.registry],
-  });
-  private readonly oauthErrors = new Counter({
-    name: 'ginko_oauth_errors_total',
-    help: 'Requests the authorization server refused or failed, by event, OAuth error code and TPP client id',
-    labelNames: ['event', 'error', 'client_id'] as const,
-    registers: [this.registry],
-  });
-  private readonly grantsRevoked = new Counter({
-    name: 'ginko_oauth_grants_revoked_total',
-    help: 'Grants (consents) ended inside the authorization server: refresh-token revocation, code reuse',
-    registers: [this.registry],
-  });
+  private readonly aborted = this.counter('ginko_http_requests_aborted_total', 'Requests whose connection closed before the response finished', ['listener', 'route', 'method']);
+  private readonly tokens = this.counter('ginko_oauth_tokens_issued_total', 'Authorization codes, access tokens and refresh tokens issued, by type and TPP client id', ['type', 'client_id']);
+  private readonly oauthErrors = this.counter('ginko_oauth_errors_total', 'Requests the authorization server refused or failed, by event, OAuth error code and TPP client id', [
+    'event',
+    'error',
+    'client_id',
+  ]);
+  private readonly grantsRevoked = this.counter('ginko_oauth_grants_revoked_total', 'Grants (consents) ended inside the authorization server: refresh-token revocation, code reuse', []);
   /** TPP client ids oidc-provider authenticated or looked up, per raw request. */
   private readonly providerClients = new WeakMap<IncomingMessage, string>();
 
@@ -124,6 +110,10 @@ export class BankMetrics {
       });
     }
     provider.on('grant.revoked', () => this.grantsRevoked.inc());
+  }
+
+  private counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
   /** The exposition text and its content type, for GET /metrics. */

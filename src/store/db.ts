@@ -28,6 +28,11 @@ export interface StoreOptions {
   poolSize?: number;
   /** Apply pending migrations (default); when false, refuse to open a schema that lacks some. */
   migrate?: boolean;
+  /**
+   * Told when PostgreSQL drops a pooled connection (a restart, a failover, an administrator). The pool
+   * replaces it on the next query; without a listener the error would end the process.
+   */
+  onConnectionLost?: (error: Error) => void;
 }
 
 /** Shared buffers of the embedded PostgreSQL (see openPGlite). */
@@ -46,7 +51,7 @@ function parseInt8(text: string): number {
 const parseDate = (text: string): string => text;
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const store = options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : await openPGlite(options);
+  const store = options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onConnectionLost ?? (() => {})) : await openPGlite(options);
   try {
     await (options.migrate === false ? assertMigrated(store.db) : migrateToLatest(store.db));
   } catch (error) {
@@ -81,7 +86,7 @@ async function openPGlite(options: StoreOptions): Promise<Store> {
   };
 }
 
-function openPostgres(connectionString: string, poolSize: number): Store {
+function openPostgres(connectionString: string, poolSize: number, onConnectionLost: (error: Error) => void): Store {
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
       if (oid === PG_TYPE_INT8) return parseInt8;
@@ -90,6 +95,11 @@ function openPostgres(connectionString: string, poolSize: number): Store {
     },
   };
   const pool = new pg.Pool({ connectionString, max: poolSize, types: types as pg.CustomTypesConfig });
+  // Idle clients report through the pool. A client lent out (say, idle inside a transaction) emits the
+  // error on itself as well, where nobody listens: its next query fails and reports it, so here it is
+  // only kept from ending the process.
+  pool.on('error', onConnectionLost);
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -16,10 +16,14 @@ button.primary{background:var(--brand);color:#fff}button.secondary{background:#f
 .error{color:var(--danger);border-left:4px solid var(--danger);padding:.25rem .75rem;background:#fbeeee}
 .muted{color:var(--muted);font-size:.9rem}fieldset{border:1px solid var(--line);border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
 ul.scopes{padding-left:1.2rem}.account{display:flex;gap:.5rem;align-items:flex-start;margin:.4rem 0}
+main.wide{max-width:60rem}code,pre{font:.9rem/1.5 ui-monospace,monospace;background:var(--bg)}pre{padding:.75rem;overflow-x:auto;border-radius:4px}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}
 `;
 const STYLE_MARKUP = trustedMarkup(STYLE);
+const WIDE = trustedMarkup(' class="wide"');
 
-export function page(input: { lang: Language; title: string; body: Markup }): string {
+/** `wide` is for reference pages (the developer portal); the customer's pages stay phone-narrow. */
+export function page(input: { lang: Language; title: string; body: Markup; wide?: boolean }): string {
   return (
     '<!DOCTYPE html>' +
     toHtmlString(html`<html lang="${input.lang}">
@@ -31,7 +35,7 @@ export function page(input: { lang: Language; title: string; body: Markup }): st
 </head>
 <body>
 <header><strong>${input.lang === 'ja' ? 'ぎんこう銀行' : 'Ginko Bank'}</strong></header>
-<main>
+<main${input.wide ? WIDE : ''}>
 ${input.body}
 </main>
 </body>

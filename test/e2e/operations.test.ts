@@ -161,6 +161,35 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('readiness follows the store', () => {
+  let database: ScratchDatabase;
+  let bank: TestBank;
+
+  before(async () => {
+    database = await createScratchDatabase();
+    bank = await startTestBank({ DATABASE_URL: database.url, GINKO_SEED_DEMO_DATA: 'false' });
+  });
+
+  after(async () => {
+    await bank?.stop();
+    await database?.drop();
+  });
+
+  test('with its database gone the node is alive but not ready', async () => {
+    const agent = mtlsAgent(bank, undefined);
+    try {
+      assert.equal((await fetch(`${bank.config.mtls.publicUrl}/readyz`, { dispatcher: agent })).status, 200);
+      await database.drop();
+      const ready = await fetch(`${bank.config.mtls.publicUrl}/readyz`, { dispatcher: agent });
+      assert.equal(ready.status, 503);
+      assert.deepEqual(await ready.json(), { status: 'store unreachable' });
+      assert.equal((await fetch(`${bank.config.mtls.publicUrl}/healthz`, { dispatcher: agent })).status, 200, 'a restart would not help');
+    } finally {
+      await agent.close();
+    }
+  });
+});
+
 async function lockWaiters(client: pg.Client): Promise<number> {
   const result = await client.query("SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'consents' AND NOT l.granted");
   return result.rows[0].n as number;
