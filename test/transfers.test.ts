@@ -207,6 +207,20 @@ describe('planning: calendar, cut-off, モアタイム, rules', () => {
     await cancelTransfer(store.db, { applyNo, clientId: CLIENT, customerId: suzuki.customerId, accountId: '201012345678' }, clock);
   });
 
+  test('the daily limit holds at approval too, where concurrent requests cannot race it', async () => {
+    const suzukiAccess = { customerId: suzuki.customerId, clientId: CLIENT, accountIds: ['201012345678'] };
+    const suzukiParty = (applyNo: string) => ({ applyNo, clientId: CLIENT, customerId: suzuki.customerId });
+    const tight = { ...policy, dailyLimitYen: 10_000 };
+    const ownBranch = { accountId: '201012345678', beneficiaryBankCode: '0999', beneficiaryBranchCode: '201', beneficiaryAccountType: '1' as const, beneficiaryAccountNumber: '2345679', beneficiaryName: 'ｽｽﾞｷ ﾊﾅｺ', amountYen: 6000 };
+    // Both requested under the normal limit (as two racing requests would pass it), approved under the tight one.
+    const first = await requestTransfer(store.db, policy, suzukiAccess, instruction({ ...ownBranch, designatedDate: jstDate(clock) }), clock);
+    const second = await requestTransfer(store.db, policy, suzukiAccess, instruction({ ...ownBranch, designatedDate: jstDate(clock) }), clock);
+    const outcomes = await Promise.all([approveTransfer(store.db, suzukiParty(first.applyNo), later(1000), tight), approveTransfer(store.db, suzukiParty(second.applyNo), clock, tight)]);
+    assert.deepEqual(outcomes.sort(), ['completed', 'failed']);
+    const failed = (await state(first.applyNo)).status === 'failed' ? first.applyNo : second.applyNo;
+    assert.match((await state(failed)).failure_reason ?? '', /daily transfer limit/);
+  });
+
   test('a holiday date: next (1), previous (2) or refused (3) for other banks; this bank runs on the day', async () => {
     const now = jstInstant('2026-11-19', 10, 0);
     assert.equal((await plan({ designatedDate: '2026-11-23', holidayCode: '1' }, now)).executionDate, '2026-11-24');

@@ -46,8 +46,14 @@ export async function heldYen(db: Db, accountId: string, exceptApplyNo?: string)
   return Number((await query.executeTakeFirstOrThrow()).held_yen);
 }
 
+/** Where the transfer's amount goes: the payee's account at this bank, or the Zengin clearing account. */
+export function creditAccountOf(transfer: Pick<TransferRow, 'payee_account_id'>): string {
+  return transfer.payee_account_id ?? INTERNAL_ACCOUNTS.zenginClearing.accountId;
+}
+
 /** Locks the accounts an execution touches in account_id order (the ledger's order: no deadlocks) and returns the debit balance. */
-async function lockAccounts(trx: Db, transfer: TransferRow, creditAccountId: string): Promise<number> {
+export async function lockAccounts(trx: Db, transfer: TransferRow): Promise<number> {
+  const creditAccountId = creditAccountOf(transfer);
   // The fee account only when there is a fee: locking it always made every execution wait for every
   // other one (one hot row; bench scenario 5).
   const feeAccount = transfer.fee_yen > 0 ? [INTERNAL_ACCOUNTS.feeIncome.accountId] : [];
@@ -58,8 +64,8 @@ async function lockAccounts(trx: Db, transfer: TransferRow, creditAccountId: str
 }
 
 /** Whether the account can pay the transfer and its fee now, after the holds of other reservations. */
-export async function affordable(trx: Db, transfer: TransferRow, creditAccountId: string): Promise<boolean> {
-  const balanceYen = await lockAccounts(trx, transfer, creditAccountId);
+export async function affordable(trx: Db, transfer: TransferRow): Promise<boolean> {
+  const balanceYen = await lockAccounts(trx, transfer);
   const availableYen = balanceYen - (await heldYen(trx, transfer.account_id, transfer.apply_no));
   return availableYen >= transfer.transfer_amount_yen + transfer.fee_yen;
 }
@@ -71,16 +77,9 @@ export type ExecutionOutcome = 'completed' | 'in_clearing' | 'failed';
  * when the funds are not there. The caller has checked that the transfer may run.
  */
 export async function executeLockedTransfer(trx: Db, transfer: TransferRow, now: Date): Promise<ExecutionOutcome> {
-  const creditAccountId = transfer.payee_account_id ?? INTERNAL_ACCOUNTS.zenginClearing.accountId;
+  const creditAccountId = creditAccountOf(transfer);
   const acceptNo = transfer.accept_no ?? newTransferNumber();
-  if (!(await affordable(trx, transfer, creditAccountId))) {
-    await trx
-      .updateTable('transfers')
-      .set({ status: 'failed', accept_no: acceptNo, ended_at: now, failure_reason: 'insufficient funds (残高不足)' })
-      .where('apply_no', '=', transfer.apply_no)
-      .execute();
-    return 'failed';
-  }
+  if (!(await affordable(trx, transfer))) return failTransfer(trx, transfer.apply_no, INSUFFICIENT_FUNDS, now);
   const valueDate = jstDate(now);
   const debit = await postJournalEntry(trx, {
     bookedAt: now,
@@ -119,6 +118,14 @@ export async function executeLockedTransfer(trx: Db, transfer: TransferRow, now:
   // Exactly once: a transfer that already has its entry is never posted again.
   assert.equal(numUpdatedRows, 1n, `transfer ${transfer.apply_no} was already executed`);
   return status;
+}
+
+export const INSUFFICIENT_FUNDS = 'insufficient funds (残高不足)';
+
+/** Ends the transfer 手続不成立 with nothing posted. */
+export async function failTransfer(trx: Db, applyNo: string, reason: string, now: Date): Promise<'failed'> {
+  await trx.updateTable('transfers').set({ status: 'failed', ended_at: now, failure_reason: reason }).where('apply_no', '=', applyNo).execute();
+  return 'failed';
 }
 
 export function remarks(name: string): string {
