@@ -4,13 +4,11 @@
 // the approval window end it unexecuted (resultCode 8).
 import type { Db } from '../../store/db.ts';
 import { jstDate } from '../jst.ts';
-import { sql } from 'kysely';
-import { addDays, jstInstant } from '../jst.ts';
 import { affordable, executeLockedTransfer, failTransfer, INSUFFICIENT_FUNDS, lockAccounts, lockTransfer } from './execute.ts';
-import { ENDED_UNEXECUTED, TransferRefusedError, type TransferState } from './model.ts';
+import { TransferRefusedError, type TransferState } from './model.ts';
 import { newTransferNumber } from './numbers.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from './policy.ts';
-import { executionDateAtApproval } from './request.ts';
+import { executionDateAtApproval, transferredYenOn } from './request.ts';
 
 export interface ApprovalParty {
   applyNo: string;
@@ -61,7 +59,7 @@ export async function approveTransfer(db: Db, party: ApprovalParty & { customerI
     // With the account locked, concurrent approvals see each other: the daily limit holds under load
     // (the request-time check cannot see requests racing it).
     await lockAccounts(trx, authorised);
-    const approvedToday = await approvedYenOn(trx, transfer.account_id, jstDate(now), transfer.apply_no);
+    const approvedToday = await transferredYenOn(trx, transfer.account_id, jstDate(now), 'authorised_at', transfer.apply_no);
     if (approvedToday + transfer.transfer_amount_yen > policy.dailyLimitYen) return failTransfer(trx, transfer.apply_no, `daily transfer limit of ${policy.dailyLimitYen} yen (1日の振込限度額超過)`, now);
     if (executionDate <= jstDate(now)) return executeLockedTransfer(trx, authorised, now);
     // Future-dated: the money must be there now, and is held (withdrawableAmount) until the day.
@@ -69,20 +67,6 @@ export async function approveTransfer(db: Db, party: ApprovalParty & { customerI
     await trx.updateTable('transfers').set({ status: 'reserved' }).where('apply_no', '=', transfer.apply_no).execute();
     return 'reserved';
   });
-}
-
-/** Yen of the account's transfers approved on a JST date that have not ended unexecuted, other than `exceptApplyNo`. */
-async function approvedYenOn(trx: Db, accountId: string, date: string, exceptApplyNo: string): Promise<number> {
-  const row = await trx
-    .selectFrom('transfers')
-    .select(sql<number>`coalesce(sum(transfer_amount_yen), 0)::bigint`.as('sum_yen'))
-    .where('account_id', '=', accountId)
-    .where('apply_no', '<>', exceptApplyNo)
-    .where('status', 'not in', ENDED_UNEXECUTED)
-    .where('authorised_at', '>=', jstInstant(date))
-    .where('authorised_at', '<', jstInstant(addDays(date, 1)))
-    .executeTakeFirstOrThrow();
-  return Number(row.sum_yen);
 }
 
 /** The customer refused on the bank's page: the transfer ends unexecuted (差戻). */

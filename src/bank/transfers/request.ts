@@ -64,7 +64,7 @@ export async function planTransfer(
     problem(`${ITEM}/transferAmount`, `exceeds the account's transfer limit of ${debitAccount.transferLimitAmountYen} yen`);
   }
   const today = jstDate(now);
-  const spentToday = await amountRequestedOn(db, debitAccount.accountId, today);
+  const spentToday = await transferredYenOn(db, debitAccount.accountId, today, 'requested_at');
   if (spentToday + instruction.amountYen > policy.dailyLimitYen) {
     problem(`${ITEM}/transferAmount`, `exceeds the daily transfer limit of ${policy.dailyLimitYen} yen (${spentToday} yen already requested today)`);
   }
@@ -153,17 +153,20 @@ export function executionDateAtApproval(transfer: { beneficiary_bank_code: strin
   return transfer.execution_date > earliest ? transfer.execution_date : earliest;
 }
 
-/** Yen of the account's transfers requested on a JST date that have not ended unexecuted. */
-async function amountRequestedOn(db: Db, accountId: string, date: string): Promise<number> {
-  const row = await db
+/**
+ * Yen of the account's transfers requested (or approved) on a JST date that have not ended unexecuted,
+ * other than `exceptApplyNo`: what the daily limit counts.
+ */
+export async function transferredYenOn(db: Db, accountId: string, date: string, by: 'requested_at' | 'authorised_at', exceptApplyNo?: string): Promise<number> {
+  let query = db
     .selectFrom('transfers')
     .select(sql<number>`coalesce(sum(transfer_amount_yen), 0)::bigint`.as('sum_yen'))
     .where('account_id', '=', accountId)
     .where('status', 'not in', ENDED_UNEXECUTED)
-    .where('requested_at', '>=', jstInstant(date))
-    .where('requested_at', '<', jstInstant(addDays(date, 1)))
-    .executeTakeFirstOrThrow();
-  return Number(row.sum_yen);
+    .where(by, '>=', jstInstant(date))
+    .where(by, '<', jstInstant(addDays(date, 1)));
+  if (exceptApplyNo !== undefined) query = query.where('apply_no', '<>', exceptApplyNo);
+  return Number((await query.executeTakeFirstOrThrow()).sum_yen);
 }
 
 export interface RequestedTransfer {
