@@ -58,7 +58,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     const lang = languageOf(request.query.lang, details.params.ui_locales);
     const tppName = await tppNameOf(provider, details.params.client_id);
     if (details.prompt.name === 'login') {
-      return sendPage(reply, loginPage({ lang, uid: details.uid, tppName }));
+      return sendPage(reply, loginPage({ lang, uid: details.uid, tppName, forTransfer: details.params.authorization_details !== undefined }));
     }
     if (transferDetailsOf(details.params.authorization_details)) return sendPage(reply, await renderTransferApproval(details, lang, tppName, false));
     return sendPage(reply, await renderConsent(details, lang, tppName, false));
@@ -74,7 +74,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
       loginId.length <= MAX_CREDENTIAL_LENGTH && password.length <= MAX_CREDENTIAL_LENGTH ? await verifyCustomerLogin(db, loginId, password) : undefined;
     if (!customer) {
       const tppName = await tppNameOf(provider, details.params.client_id);
-      return sendPage(reply.code(401), loginPage({ lang, uid: details.uid, tppName, loginId: loginId.slice(0, MAX_CREDENTIAL_LENGTH), failed: true }));
+      return sendPage(reply.code(401), loginPage({ lang, uid: details.uid, tppName, loginId: loginId.slice(0, MAX_CREDENTIAL_LENGTH), failed: true, forTransfer: details.params.authorization_details !== undefined }));
     }
     return finish(request, reply, { login: { accountId: customer.customerId, amr: ['pwd'] } });
   });

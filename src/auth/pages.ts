@@ -14,6 +14,7 @@ const TEXT = {
   ja: {
     loginTitle: 'ログイン',
     loginLead: (tpp: string) => `${tpp} があなたの口座への接続を求めています。まず銀行のログインIDとパスワードでログインしてください。`,
+    transferLoginLead: (tpp: string) => `${tpp} から振込の承認を求められています。まず銀行のログインIDとパスワードでログインしてください。次の画面で振込の内容を確かめます。`,
     loginId: 'ログインID',
     password: 'パスワード',
     login: 'ログイン',
@@ -33,6 +34,7 @@ const TEXT = {
   en: {
     loginTitle: 'Log in',
     loginLead: (tpp: string) => `${tpp} asks to connect to your accounts. First log in with your bank login ID and password.`,
+    transferLoginLead: (tpp: string) => `${tpp} asks you to approve a transfer. First log in with your bank login ID and password; the next page shows the transfer.`,
     loginId: 'Login ID',
     password: 'Password',
     login: 'Log in',
@@ -56,14 +58,14 @@ function languageSwitch(lang: Language, path: string): Markup {
   return html`<p class="muted"><a href="${path}?lang=${other}" lang="${other}">${TEXT[lang].switchLanguage}</a></p>`;
 }
 
-export function loginPage(input: { lang: Language; uid: string; tppName: string; loginId?: string; failed?: boolean }): string {
+export function loginPage(input: { lang: Language; uid: string; tppName: string; loginId?: string; failed?: boolean; forTransfer?: boolean }): string {
   const t = TEXT[input.lang];
   const path = `/interaction/${input.uid}`;
   return page({
     lang: input.lang,
     title: t.loginTitle,
     body: html`<h1>${t.loginTitle}</h1>
-<p>${t.loginLead(input.tppName)}</p>
+<p>${input.forTransfer ? t.transferLoginLead(input.tppName) : t.loginLead(input.tppName)}</p>
 ${input.failed ? html`<p class="error" role="alert">${t.badLogin}</p>` : ''}
 <form method="post" action="${path}/login" autocomplete="on">
 <input type="hidden" name="lang" value="${input.lang}">

@@ -91,6 +91,7 @@ describe('transfers end to end', () => {
     assert.equal((await balanceOf(TANAKA_ACCOUNT)).balance, before.balance, 'a request moves no money');
 
     const approved = await approveTransfer(tpp, applyNo, tanaka);
+    assert.ok(approved.login.html.includes('Kakeibo から振込の承認を求められています'), 'the login page says what it is for');
     assert.equal(approved.idTokenClaims?.sub, tanaka.customerId);
     for (const shown of ['12,000円', '110円', '12,110円', 'ｽｽﾞｷ ﾊﾅｺ', '新宿支店', '(201)', '(0999)', '普通', '2345678', applyNo]) {
       assert.ok(approved.page.html.includes(shown), `the approval page shows ${shown}`);

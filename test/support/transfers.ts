@@ -11,7 +11,8 @@ export function transferDetails(applyNo: string, bound: Record<string, string> =
 }
 
 export interface ApprovalRun {
-  /** The approval page as the customer saw it. */
+  /** The login page and the approval page as the customer saw them. */
+  login: Page;
   page: Page;
   /** Where the bank sent the browser back to the TPP. */
   tppUrl: string;
@@ -40,14 +41,14 @@ export async function customerActsOnTransfer(
         ? await browser.submit(page, '/refuse', {})
         : await browser.submit(page, '/approve-transfer', { totp: action.code ?? (await nextTotpCode(customer.loginId)) });
     if (!('tppUrl' in done)) throw new Error(`the bank did not return to the TPP (${done.status}):\n${done.html}`);
-    return { page, tppUrl: done.tppUrl, checks };
+    return { login, page, tppUrl: done.tppUrl, checks };
   } finally {
     await browser.close();
   }
 }
 
 /** The whole approval, ending with the TPP redeeming the code as after any authorization. */
-export async function approveTransfer(tpp: TestTpp, applyNo: string, customer: { loginId: string; password: string }, variant: Variant = PAR_JARM): Promise<Tokens & { page: Page }> {
+export async function approveTransfer(tpp: TestTpp, applyNo: string, customer: { loginId: string; password: string }, variant: Variant = PAR_JARM): Promise<Tokens & { page: Page; login: Page }> {
   const run = await customerActsOnTransfer(tpp, applyNo, customer, { approve: true }, variant);
-  return { ...(await tpp.redeem(run.tppUrl, run.checks, variant)), page: run.page };
+  return { ...(await tpp.redeem(run.tppUrl, run.checks, variant)), page: run.page, login: run.login };
 }
