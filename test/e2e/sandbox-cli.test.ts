@@ -81,6 +81,21 @@ test('client create explains what is missing', async () => {
   assert.match(bad.output, /https/);
 });
 
+test('keys create writes an owner-only key file for GINKO_KEYS_FILE, and never replaces one', async () => {
+  const file = join(workDir, 'secrets', 'keys.json');
+  const created = await run(['keys', 'create', '--out', file]);
+  assert.equal(created.code, 0, created.output);
+  assert.match(created.output, new RegExp(`GINKO_KEYS_FILE=${file}`));
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const keys = JSON.parse(readFileSync(file, 'utf8'));
+  assert.deepEqual(keys.signingKeys.map((key: { alg: string }) => key.alg), ['PS256', 'ES256']);
+  assert.equal(keys.cookieKeys.length, 1);
+  const again = await run(['keys', 'create', '--out', file]);
+  assert.equal(again.code, 2);
+  assert.match(again.output, /exists: keys are never overwritten/);
+  assert.equal(readFileSync(file, 'utf8'), JSON.stringify(keys, null, 2), 'the file is untouched');
+});
+
 /** Builds the TPP from nothing but the registration folder, as the README tells a TPP to. */
 async function tppFromFolder(dir: string): Promise<TestTpp> {
   const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
