@@ -22,6 +22,9 @@ import { DEMO_CUSTOMERS, seedDemoBank } from './bank/demo-data.ts';
 import { startTransferScheduler } from './bank/transfers/scheduler.ts';
 import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
 import { BankMetrics } from './ops/metrics.ts';
+import { acceptForwardedCertificates } from './http/client-certificate.ts';
+import { SecurityEvents } from './security/security-events.ts';
+import { watchProvider } from './security/provider-events.ts';
 import { healthRoutes } from './ops/health.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createOperationsListener } from './ops/operations-listener.ts';
@@ -64,6 +67,8 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     const provider = createProvider({ config, db: store.db, keys });
     const metrics = new BankMetrics();
     metrics.instrumentProvider(provider);
+    const securityEvents = new SecurityEvents(store.db, (kind, clientId) => metrics.countSecurityEvent(kind, clientId), logger);
+    watchProvider(provider, { db: store.db, securityEvents, logger });
     const lifecycle = new Lifecycle();
     // However a grant ends inside oidc-provider (code reuse, refresh-token revocation), the consent ends too.
     provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
@@ -77,12 +82,16 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, transferPolicy: config.transferPolicy });
     if (lock) await browser.register(sandboxAdminRoutes, { db: store.db, pki, adminToken: lock.adminToken });
 
-    const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, (app) => metrics.instrumentListener(app, 'mtls'));
+    const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, (app) => {
+      // First of all: a Client-Cert header from anyone but a trusted proxy is gone before anything reads it.
+      acceptForwardedCertificates(app, { trustedProxies: config.trustedProxies, caCertificatePem: pki.caCertificatePem });
+      metrics.instrumentListener(app, 'mtls');
+    });
     await mtls.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(mtls, provider, MTLS_PATHS);
     await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
     await registerOpenApi(mtls, { apiPrefix: API_PREFIX, mtlsPublicUrl: config.mtls.publicUrl, issuer: config.browser.publicUrl });
-    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), transferPolicy: config.transferPolicy });
+    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), transferPolicy: config.transferPolicy, securityEvents });
 
     const document = () => openApiDocument(mtls);
     await mtls.register(openApiRoute, { apiPrefix: API_PREFIX, document });

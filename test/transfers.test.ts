@@ -2,6 +2,7 @@
 // once; expiry; execution inside the bank and to other banks through simulated clearing (settled or
 // returned); future-dated transfers held and executed by the scheduler exactly once; the calendar, the
 // cut-off and モアタイム; and after everything the ledger's invariants.
+import { verifyAuditChain } from '../src/security/audit-verify.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_CUSTOMERS, seedDemoBank } from '../src/bank/demo-data.ts';
@@ -66,8 +67,15 @@ before(async () => {
 after(async () => {
   assert.deepEqual(await verifyLedger(store.db), [], 'the ledger balances after everything');
   assert.deepEqual(await verifyTransfers(store.db), [], 'every transfer has exactly its entries');
+  assert.equal((await verifyAuditChain(store.db)).intact, true, 'the audit chain is intact');
   await store?.close();
 });
+
+/** The audit entries of one transfer, oldest first. */
+async function auditedActions(applyNo: string): Promise<string[]> {
+  const rows = await store.db.selectFrom('audit_log').select('body').orderBy('seq').execute();
+  return rows.map((row) => JSON.parse(row.body) as { action: string; applyNo?: string }).filter((entry) => entry.applyNo === applyNo).map((entry) => entry.action);
+}
 
 describe('approval (取引認証)', () => {
   test('bound to the TPP and the customer, good once', async () => {
@@ -146,6 +154,9 @@ describe('execution', () => {
     assert.equal(await balance(TANAKA_ACCOUNT), before - 10_154);
     assert.equal(await heldYen(store.db, TANAKA_ACCOUNT), 0);
     assert.equal((await state(applyNo)).status, 'completed', 'settled by the same runs');
+    // Every change of state is in the audit chain (by trigger), whichever code path made it.
+    assert.deepEqual(await auditedActions(applyNo), ['transfer.awaiting_authorisation', 'transfer.reserved', 'transfer.in_clearing', 'transfer.completed']);
+    assert.deepEqual(await auditedActions(cancelled), ['transfer.awaiting_authorisation', 'transfer.reserved', 'transfer.cancelled']);
   });
 
   test('held money is not available to other transfers; the reservation still runs on its day', async () => {

@@ -7,7 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import { ACCOUNTS_SCOPE } from '../auth/scopes.ts';
 import { certificateThumbprint, clientCertificateOf } from '../http/client-certificate.ts';
 import type { Db } from '../store/db.ts';
-import type { AccessTokenLookup } from './access.ts';
+import type { SecurityEventKind, SecurityEvents } from '../security/security-events.ts';
+import type { AccessTokenLookup, IssuedAccessToken } from './access.ts';
 import { insufficientScope, invalidRequestToken, invalidToken, tppSuspended } from './errors.ts';
 
 /** What a request that passed the guard may touch. */
@@ -44,6 +45,8 @@ export interface GuardOptions {
   tokens: AccessTokenLookup;
   clientCertificateThumbprint: ClientCertificateThumbprintSource;
   clock: () => Date;
+  /** Records a token used without its certificate, or a suspended TPP, before the refusal (and may end the grant). */
+  securityEvents: Pick<SecurityEvents, 'record'> | undefined;
 }
 
 /** An Authorization header longer than this is not ours (our tokens are 43 characters). */
@@ -73,16 +76,24 @@ function bearerTokenOf(request: FastifyRequest): string {
 
 /** An onRequest hook: refuses with the right 400/401/403, or sets request.bankAccess. */
 export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) => Promise<void> {
-  const { db, tokens, clientCertificateThumbprint, clock } = options;
+  const { db, tokens, clientCertificateThumbprint, clock, securityEvents } = options;
   return async function guard(request) {
+    const record = (kind: SecurityEventKind, token: IssuedAccessToken, detail: string) =>
+      securityEvents?.record({ kind, clientId: token.clientId, customerId: token.customerId, grantId: token.grantId, interactionId: request.id, sourceAddress: request.ip, detail });
     const token = await tokens.find(bearerTokenOf(request));
     const now = clock();
     if (!token || token.expiresAt <= now) throw invalidToken('the access token is unknown, expired or revoked');
     // FAPI 1.0 Advanced: tokens are sender-constrained, so an unbound token is as good as none.
     if (token.certificateThumbprint === undefined) throw invalidToken('the access token is not bound to a certificate');
     const presented = clientCertificateThumbprint(request);
-    if (presented === undefined) throw invalidToken('no client certificate was presented');
-    if (presented !== token.certificateThumbprint) throw invalidToken('the access token is bound to another certificate');
+    if (presented === undefined) {
+      await record('access_token_without_certificate', token, 'no client certificate was presented');
+      throw invalidToken('no client certificate was presented');
+    }
+    if (presented !== token.certificateThumbprint) {
+      await record('access_token_wrong_certificate', token, 'the access token is bound to another certificate');
+      throw invalidToken('the access token is bound to another certificate');
+    }
     // Unknown paths (no route config) are held to `accounts`, so the 404 comes only after authentication.
     const requiredScope = request.routeOptions.config?.requiredScope ?? ACCOUNTS_SCOPE;
     if (!token.scopes.has(requiredScope)) throw insufficientScope(requiredScope);
@@ -104,7 +115,10 @@ export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) =
     }
     // A token never carries more than its consent; the consent is what the customer agreed to.
     if (!consent.scopes.split(' ').includes(requiredScope)) throw insufficientScope(requiredScope);
-    if (consent.status !== 'active') throw tppSuspended();
+    if (consent.status !== 'active') {
+      await record('suspended_tpp', token, 'a suspended TPP called the bank API');
+      throw tppSuspended();
+    }
     const accountIds: unknown = consent.account_ids;
     assert.ok(Array.isArray(accountIds) && accountIds.every((id) => typeof id === 'string'), `consent ${token.grantId} has malformed account_ids`);
     request.bankAccess = { customerId: token.customerId, clientId: token.clientId, grantId: token.grantId, accountIds };

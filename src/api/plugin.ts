@@ -6,6 +6,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } f
 import { TRANSACTION_PAGE_SIZE_MAX } from '../bank/accounts.ts';
 import type { Db } from '../store/db.ts';
 import { INTERACTION_ID_HEADER, INTERACTION_ID_LOG_LABEL, interactionIdOf, isInteractionId } from '../http/interaction-id.ts';
+import { appendAudit } from '../security/audit-log.ts';
+import type { SecurityEvents } from '../security/security-events.ts';
 import type { AccessTokenLookup } from './access.ts';
 import { accountRoutes } from './accounts.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
@@ -24,6 +26,8 @@ export interface BankApiOptions {
   clock?: () => Date;
   /** Transfer rules (fees, cut-off, limits…); defaults to the sandbox's. */
   transferPolicy?: TransferPolicy;
+  /** Where stolen-looking token uses are recorded and acted on; none in tests of the routes alone. */
+  securityEvents?: SecurityEvents;
 }
 
 /** Reads take no body; the largest body, a one-item transfer request, is well under 2 KiB even in full-width text. */
@@ -44,6 +48,23 @@ async function responseHeaders(_request: FastifyRequest, reply: FastifyReply): P
   reply.header('date', new Date().toUTCString());
   // Account data must not sit in shared or browser caches.
   reply.header('cache-control', 'no-store');
+}
+
+/** Every call, refused or answered, is an audit entry: who, for whom, which account, what came of it. */
+function auditAccess(db: Db) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const query = request.query as Record<string, unknown> | undefined;
+    await appendAudit(db, 'api.access', {
+      clientId: request.bankAccess?.clientId,
+      customerId: request.bankAccess?.customerId,
+      grantId: request.bankAccess?.grantId,
+      accountId: typeof query?.accountId === 'string' ? query.accountId : undefined,
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: reply.statusCode,
+      interactionId: String(reply.getHeader(INTERACTION_ID_HEADER)),
+    });
+  };
 }
 
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -79,8 +100,9 @@ export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, opt
   });
   // Order matters: the interaction id first, so that even a refused request carries it.
   app.addHook('onRequest', interactionId);
-  app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock }));
+  app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock, securityEvents: options.securityEvents }));
   app.addHook('onSend', responseHeaders);
+  app.addHook('onResponse', auditAccess(options.db));
   app.setNotFoundHandler((request, reply) => {
     // A path the API has, asked with another method, is a 405 naming the methods it takes.
     const path = request.url.split('?')[0] ?? '/';

@@ -9,6 +9,11 @@ import type { Db } from '../store/db.ts';
 /** Models whose rows are bound to a grant: revoking the grant deletes them (RFC 7009, code reuse). */
 const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant'];
 
+/** Ends a grant everywhere at once: its codes, tokens and the grant itself (also used by security policy). */
+export async function revokeGrantModels(db: Db, grantId: string): Promise<void> {
+  await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', 'in', GRANT_BOUND_MODELS).execute();
+}
+
 export function adapterFactory(db: Db): (model: string) => Adapter {
   return (model) => (model === 'Client' ? new TppClientAdapter(db) : new ModelAdapter(db, model));
 }
@@ -95,8 +100,8 @@ class ModelAdapter implements Adapter {
   }
 
   /** Called once per model by oidc-provider; deleting every bound model at once is idempotent. */
-  async revokeByGrantId(grantId: string): Promise<void> {
-    await this.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', 'in', GRANT_BOUND_MODELS).execute();
+  revokeByGrantId(grantId: string): Promise<void> {
+    return revokeGrantModels(this.db, grantId);
   }
 }
 

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { Db } from '../store/db.ts';
+import { appendAudit } from '../security/audit-log.ts';
 import { verifyCustomerLogin } from '../bank/customers.ts';
 import { customerAccounts } from '../bank/accounts.ts';
 import { jstDate } from '../bank/jst.ts';
@@ -72,6 +73,8 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     const password = field(request.body, 'password') ?? '';
     const customer =
       loginId.length <= MAX_CREDENTIAL_LENGTH && password.length <= MAX_CREDENTIAL_LENGTH ? await verifyCustomerLogin(db, loginId, password) : undefined;
+    // Ids only: the login ID typed is not kept (a mistyped one may be someone else's).
+    await appendAudit(db, customer ? 'login.succeeded' : 'login.failed', { clientId: String(details.params.client_id), customerId: customer?.customerId, interactionId: request.id });
     if (!customer) {
       const tppName = await tppNameOf(provider, details.params.client_id);
       return sendPage(reply.code(401), loginPage({ lang, uid: details.uid, tppName, loginId: loginId.slice(0, MAX_CREDENTIAL_LENGTH), failed: true, forTransfer: details.params.authorization_details !== undefined }));
@@ -135,6 +138,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
       // Refusing a transfer ends it (差戻); an error here must not keep the customer from leaving.
       await transferRefusalAsError(() => rejectTransfer(db, { applyNo: requested.applyNo, clientId: String(details.params.client_id), customerId: details.session!.accountId }, new Date()));
     }
+    await appendAudit(db, 'consent.refused', { clientId: String(details.params.client_id), customerId: details.session?.accountId, applyNo: requested?.applyNo, interactionId: request.id });
     return finish(request, reply, { error: 'access_denied', error_description: 'the customer refused the request' });
   });
 

@@ -11,12 +11,14 @@ import { DEMO_TOTP_SECRETS } from '../bank/demo-totp.ts';
 import { printDemoTotp } from './totp.ts';
 import { TPP_AUTH_METHODS, TppRegistrationError, type TppAuthMethod } from '../tpp/registry.ts';
 import { createClient } from './client-create.ts';
+import { auditVerify } from './audit-verify.ts';
 import { DISCOVERY_PATH } from '../auth/routes.ts';
 
 const USAGE = `Usage:
   ginko start                         run the sandbox bank
   ginko migrate                       apply database migrations and exit
   ginko totp LOGIN_ID                 print a demo customer's current one-time code (transfer approvals)
+  ginko audit verify                  check the audit log's hash chain; exit 1 at the first edited, deleted or moved entry
   ginko keys create --out FILE        make authorization-server keys for GINKO_KEYS_FILE (every node loads the same file)
   ginko client create --name NAME --redirect-uri URI [--redirect-uri URI…]
                       --auth private_key_jwt|tls_client_auth|self_signed_tls_client_auth
@@ -36,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
       return printDemoTotp(argv.slice(1));
     case 'client':
       if (subcommand === 'create') return clientCreate(argv.slice(2));
+      break;
+    case 'audit':
+      if (subcommand === 'verify') return auditVerify(loadConfig());
       break;
     case 'keys':
       if (subcommand === 'create') return keysCreate(argv.slice(2));

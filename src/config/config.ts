@@ -1,6 +1,8 @@
 // Configuration: sandbox defaults, overridden by a JSON file (GINKO_CONFIG_FILE), overridden by
 // environment variables; validated once at start with messages that say what is wrong and how to
 // fix it. Every limit the platform enforces lives here.
+import type { BlockList } from 'node:net';
+import { parseTrustedProxies } from '../http/trusted-proxies.ts';
 import { resolve } from 'node:path';
 import type { TransferPolicy } from '../bank/transfers/policy.ts';
 import { transferPolicyFrom } from './transfer-policy.ts';
@@ -45,6 +47,8 @@ export interface GinkoConfig {
   keysFile: string | undefined;
   /** The plain-HTTP operations listener (/metrics, /healthz, /readyz); off when undefined. */
   metrics: { host: string; port: number } | undefined;
+  /** Front proxies whose RFC 9440 Client-Cert header is believed (GINKO_TRUSTED_PROXIES); empty: none. */
+  trustedProxies: BlockList;
   shutdown: {
     /** How long /readyz answers 503 before the listeners stop accepting, so a balancer drains the node. */
     drainSeconds: number;
@@ -109,6 +113,7 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
     migrateOnStart: boolean(env, 'GINKO_MIGRATE_ON_START', true),
     keysFile: env.GINKO_KEYS_FILE ? resolve(env.GINKO_KEYS_FILE) : undefined,
     metrics: metricsListener(env),
+    trustedProxies: trustedProxies(env),
     shutdown: {
       drainSeconds: integer(env, 'GINKO_SHUTDOWN_DRAIN_SECONDS', 0, 0, 120),
       timeoutSeconds: integer(env, 'GINKO_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 600),
@@ -156,6 +161,12 @@ function origin(env: Env, name: string, fallback: string): string {
     throw new ConfigError(`${name}=${raw} must be a bare https origin (no path, query or fragment), e.g. https://bank.example:8443`);
   }
   return url.origin;
+}
+
+function trustedProxies(env: Env): BlockList {
+  const parsed = parseTrustedProxies(env.GINKO_TRUSTED_PROXIES ?? '');
+  if (typeof parsed === 'string') throw new ConfigError(`GINKO_TRUSTED_PROXIES: ${parsed}`);
+  return parsed;
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

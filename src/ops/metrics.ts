@@ -20,7 +20,7 @@ const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 const NO_CLIENT = 'none';
 
 /** The oidc-provider error events, one per endpoint: each is a refused request (a security event). */
-const PROVIDER_ERROR_EVENTS = [
+export const PROVIDER_ERROR_EVENTS = [
   'authorization.error',
   'pushed_authorization_request.error',
   'grant.error',
@@ -63,6 +63,7 @@ export class BankMetrics {
     'client_id',
   ]);
   private readonly grantsRevoked = this.counter('ginko_oauth_grants_revoked_total', 'Grants (consents) ended inside the authorization server: refresh-token revocation, code reuse', []);
+  private readonly securityEvents = this.counter('ginko_security_events_total', 'Attacks refused and recorded in security_events, by kind and TPP client id', ['kind', 'client_id']);
   /** TPP client ids oidc-provider authenticated or looked up, per raw request. */
   private readonly providerClients = new WeakMap<IncomingMessage, string>();
 
@@ -110,6 +111,11 @@ export class BankMetrics {
       });
     }
     provider.on('grant.revoked', () => this.grantsRevoked.inc());
+  }
+
+  /** One recorded security event (security/security-events.ts). */
+  countSecurityEvent(kind: string, clientId: string | undefined): void {
+    this.securityEvents.inc({ kind, client_id: clientId ?? NO_CLIENT });
   }
 
   private counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {

@@ -177,6 +177,34 @@ export interface CustomerTotpTable {
   last_used_step: Int8 | null;
 }
 
+/** An attack refused and acted on (security/security-events.ts); ids only, no personal data. */
+export interface SecurityEventsTable {
+  event_id: Generated<Int8>;
+  occurred_at: CreatedAt;
+  kind: string;
+  client_id: string | null;
+  customer_id: string | null;
+  grant_id: string | null;
+  interaction_id: string | null;
+  source_address: string | null;
+  detail: string;
+}
+
+/** One entry of the hash chain: hash = SHA-256(prev_hash + body), body the canonical JSON. */
+export interface AuditLogTable {
+  seq: Int8;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The single row every append locks: the last entry's number and hash. */
+export interface AuditChainHeadTable {
+  singleton: ColumnType<boolean, never, never>;
+  seq: Int8;
+  hash: string;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -188,4 +216,7 @@ export interface Database {
   transfers: TransfersTable;
   idempotency_keys: IdempotencyKeysTable;
   customer_totp: CustomerTotpTable;
+  security_events: SecurityEventsTable;
+  audit_log: AuditLogTable;
+  audit_chain_head: AuditChainHeadTable;
 }

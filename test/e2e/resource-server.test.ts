@@ -174,15 +174,20 @@ describe('how the access token is presented', () => {
 });
 
 describe('certificate-bound access tokens (RFC 8705 §3)', () => {
-  test("client 1's token with client 2's certificate: 401", async () => {
-    const response = await api('/accounts', bearer(tokens1.accessToken), tpp2.agent);
+  // A token shown with another certificate is taken as stolen: its grant ends (security/security-events.ts),
+  // so these use tokens of their own.
+  test("client 1's token with client 2's certificate: 401, and the grant is over", async () => {
+    const stolen = await link(tpp1);
+    const response = await api('/accounts', bearer(stolen.accessToken), tpp2.agent);
     assertInvalidToken(response);
     assert.equal(response.json.errorCode, 'E40101');
+    assertInvalidToken(await api('/accounts', bearer(stolen.accessToken), tpp1.agent));
   });
 
   test("client 2's token with client 1's certificate: 401", async () => {
-    assert.equal((await api('/accounts', bearer(tokens2.accessToken), tpp2.agent)).status, 200, "client 2's token works with its own certificate");
-    const response = await api('/accounts', bearer(tokens2.accessToken), tpp1.agent);
+    const stolen = await link(tpp2);
+    assert.equal((await api('/accounts', bearer(stolen.accessToken), tpp2.agent)).status, 200, "client 2's token works with its own certificate");
+    const response = await api('/accounts', bearer(stolen.accessToken), tpp1.agent);
     assertInvalidToken(response);
   });
 

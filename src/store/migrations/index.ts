@@ -4,10 +4,12 @@ import type { Kysely } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_transfers.ts';
+import * as m0003 from './0003_security.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_transfers': m0002,
+  '0003_security': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
