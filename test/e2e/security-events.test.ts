@@ -21,6 +21,17 @@ function clientCertHeader(pem: string): string {
   return `:${new X509Certificate(pem).raw.toString('base64')}:`;
 }
 
+/** A refresh at the token endpoint over `agent`, client authentication by certificate only (tls_client_auth). */
+async function refreshThrough(bank: TestBank, agent: Agent, tpp: TestTpp, refreshToken: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${bank.config.mtls.publicUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: tpp.registered.clientId }).toString(),
+    dispatcher: agent,
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 async function callWithoutTls(bank: TestBank, agent: Agent, token: string, headers: Record<string, string> = {}): Promise<number> {
   const response = await fetch(`${bank.config.mtls.publicUrl}/api/v1/accounts`, { headers: { authorization: `Bearer ${token}`, ...headers }, dispatcher: agent });
   await response.arrayBuffer();
@@ -80,6 +91,18 @@ describe('security events', () => {
     assert.equal(status, 401);
     assert.equal((await eventsOf('access_token_without_certificate')).length, 1);
   });
+
+  test('nor at the authorization server: a client authenticated by certificate is unknown without one', async () => {
+    const certified = await TestTpp.create(bank, await bank.registerTpp('tls_client_auth'));
+    try {
+      const tokens = await link(certified);
+      assert.ok(tokens.refreshToken);
+      const refused = await refreshThrough(bank, noCertificate, certified, tokens.refreshToken, { 'client-cert': clientCertHeader(certified.registered.certificatePem) });
+      assert.equal(refused.body.error, 'invalid_client');
+    } finally {
+      await certified.close();
+    }
+  });
 });
 
 describe('a trusted front proxy', () => {
@@ -89,7 +112,7 @@ describe('a trusted front proxy', () => {
 
   before(async () => {
     bank = await startTestBank({ GINKO_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1' });
-    tpp = await TestTpp.create(bank, await bank.registerTpp('private_key_jwt'));
+    tpp = await TestTpp.create(bank, await bank.registerTpp('tls_client_auth'));
     proxy = mtlsAgent(bank, undefined);
   });
 
@@ -103,5 +126,14 @@ describe('a trusted front proxy', () => {
     const tokens = await link(tpp);
     assert.equal(await callWithoutTls(bank, proxy, tokens.accessToken, { 'client-cert': clientCertHeader(tpp.registered.certificatePem) }), 200);
     assert.equal(await callWithoutTls(bank, proxy, tokens.accessToken), 401);
+  });
+
+  test('the authorization server authenticates and binds by the passed-on certificate too', async () => {
+    const tokens = await link(tpp);
+    assert.ok(tokens.refreshToken);
+    const refreshed = await refreshThrough(bank, proxy, tpp, tokens.refreshToken, { 'client-cert': clientCertHeader(tpp.registered.certificatePem) });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    // Bound to the TPP's certificate: it works on the TPP's own TLS connection.
+    assert.equal((await tpp.api('/accounts', refreshed.body.access_token)).status, 200);
   });
 });
