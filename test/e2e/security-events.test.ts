@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { fetch, type Agent } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { verifyAuditChain } from '../../src/security/audit-verify.ts';
-import { startTestBank, type TestBank } from '../support/bank.ts';
-import { mtlsAgent, TestTpp, type Tokens } from '../support/tpp.ts';
+import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.ts';
+import { CustomerBrowser } from '../support/browser.ts';
+import { expectPage, mtlsAgent, TestTpp, type Tokens } from '../support/tpp.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
 
@@ -83,6 +84,23 @@ describe('security events', () => {
     const actions = (await bank.store.db.selectFrom('audit_log').select('body').orderBy('seq').execute()).map((row) => JSON.parse(row.body).action);
     for (const action of ['login.succeeded', 'consent.given', 'token.issued', 'api.access', 'security.event', 'consent.revoked']) assert.ok(actions.includes(action), action);
     assert.equal((await verifyAuditChain(bank.store.db)).intact, true);
+  });
+
+  test('logins are audited by ids only, failed ones too', async () => {
+    const browser = new CustomerBrowser(bank.pki.caCertificatePem, TPP_REDIRECT_URI);
+    try {
+      const { url } = await tpp1.authorizationUrl({ requestMethod: 'par', responseMode: 'jarm' });
+      const login = expectPage(await browser.open(url.href), 'login');
+      const failed = expectPage(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: 'not-the-password' }), 'login again');
+      assert.equal(failed.status, 401);
+    } finally {
+      await browser.close();
+    }
+    const entries = (await bank.store.db.selectFrom('audit_log').select('body').orderBy('seq').execute()).map((row) => JSON.parse(row.body));
+    const last = entries.filter((entry) => entry.action === 'login.failed').at(-1);
+    assert.deepEqual(Object.keys(last).sort(), ['action', 'at', 'clientId', 'interactionId', 'seq']);
+    assert.equal(last.clientId, tpp1.registered.clientId);
+    assert.ok(!JSON.stringify(entries).includes(tanaka.loginId) && !JSON.stringify(entries).includes(tanaka.password), 'no login ID or password in the audit log');
   });
 
   test('a Client-Cert header from an address that is no trusted proxy is ignored', async () => {
