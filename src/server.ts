@@ -13,6 +13,9 @@ import { createListener, mountProvider, pointToMtlsListener } from './http/liste
 import { loadKeys } from './auth/keys.ts';
 import { createProvider } from './auth/provider.ts';
 import { interactionRoutes } from './auth/interactions.ts';
+import { customerRoutes } from './customer/routes.ts';
+import { addSecurityHeaders } from './web/security-headers.ts';
+import { stylesheetRoute } from './web/stylesheet.ts';
 import { accessTokenLookup } from './auth/access-tokens.ts';
 import { revokeConsent } from './auth/consents.ts';
 import { BROWSER_PATHS, MTLS_PATHS } from './auth/routes.ts';
@@ -75,11 +78,17 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
       revokeConsent(store.db, grantId).catch((error: unknown) => logger.error({ err: error, grantId }, 'could not mark consent revoked'));
     });
 
-    const browser = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: false }), logger, (app) => metrics.instrumentListener(app, 'browser'));
+    const browser = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: false }), logger, (app) => {
+      // Before the provider's middleware, which answers its own endpoints without going further.
+      addSecurityHeaders(app);
+      metrics.instrumentListener(app, 'browser');
+    });
     await browser.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(browser, provider, BROWSER_PATHS);
     pointToMtlsListener(browser, MTLS_PATHS, config.mtls.publicUrl);
-    await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, transferPolicy: config.transferPolicy });
+    await browser.register(stylesheetRoute);
+    await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, cookieKeys: keys.cookieKeys, transferPolicy: config.transferPolicy });
+    await browser.register(customerRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys });
     if (lock) await browser.register(sandboxAdminRoutes, { db: store.db, pki, adminToken: lock.adminToken });
 
     const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, (app) => {

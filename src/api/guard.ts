@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import { ACCOUNTS_SCOPE } from '../auth/scopes.ts';
+import { noteConsentUsed } from '../auth/consents.ts';
 import { certificateThumbprint, clientCertificateOf } from '../http/client-certificate.ts';
 import type { Db } from '../store/db.ts';
 import type { SecurityEventKind, SecurityEvents } from '../security/security-events.ts';
@@ -121,6 +122,8 @@ export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) =
     }
     const accountIds: unknown = consent.account_ids;
     assert.ok(Array.isArray(accountIds) && accountIds.every((id) => typeof id === 'string'), `consent ${token.grantId} has malformed account_ids`);
+    // For the customer's connected-apps page: when this TPP last used the access.
+    await noteConsentUsed(db, token.grantId);
     request.bankAccess = { customerId: token.customerId, clientId: token.clientId, grantId: token.grantId, accountIds };
   };
 }

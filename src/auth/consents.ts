@@ -31,3 +31,16 @@ export async function recordConsent(db: Db, consent: NewConsent): Promise<void> 
 export async function revokeConsent(db: Db, grantId: string): Promise<void> {
   await db.updateTable('consents').set({ revoked_at: sql<Date>`now()` }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
 }
+
+/**
+ * The API guard notes each accepted call: the minute of the TPP's latest use. Written at most once a
+ * minute per consent, so a busy TPP costs one no-op UPDATE per call, not a row write.
+ */
+export async function noteConsentUsed(db: Db, grantId: string): Promise<void> {
+  await db
+    .updateTable('consents')
+    .set({ last_used_at: sql<Date>`date_trunc('minute', now())` })
+    .where('grant_id', '=', grantId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', sql<Date>`date_trunc('minute', now())`)]))
+    .execute();
+}

@@ -7,13 +7,15 @@ import { errors, type InteractionResults } from 'oidc-provider';
 import type { Db } from '../store/db.ts';
 import { appendAudit } from '../security/audit-log.ts';
 import { verifyCustomerLogin } from '../bank/customers.ts';
-import { customerAccounts } from '../bank/accounts.ts';
+import { accountLabel, customerAccounts } from '../bank/accounts.ts';
 import { jstDate } from '../bank/jst.ts';
 import { verifyAndConsumeTotp } from '../bank/customer-totp.ts';
 import { approveTransfer, recordWrongCode, rejectTransfer } from '../bank/transfers/authorise.ts';
 import { TransferRefusedError } from '../bank/transfers/model.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
-import type { Language } from '../web/layout.ts';
+import { languageOf, type Language } from '../web/layout.ts';
+import { CSRF_FIELD, csrfToken, csrfTokenMatches } from '../web/csrf.ts';
+import { sendPage } from '../web/send-page.ts';
 import { recordConsent } from './consents.ts';
 import { consentPage, errorPage, loginPage, type AccountChoice } from './pages.ts';
 import { SCOPES, ACCOUNTS_SCOPE, TRANSFERS_SCOPE } from './scopes.ts';
@@ -24,6 +26,8 @@ export interface InteractionOptions {
   provider: Provider;
   db: Db;
   consentDays: number;
+  /** The bank's cookie keys, which also sign the forms' CSRF tokens. */
+  cookieKeys: readonly string[];
   /** Transfer rules (wrong one-time codes allowed); defaults to the sandbox's. */
   transferPolicy?: TransferPolicy;
 }
@@ -41,8 +45,17 @@ export async function interactionRoutes(app: FastifyInstance, options: Interacti
   await app.register(interactionPages, { ...options, prefix: PREFIX });
 }
 
-async function interactionPages(app: FastifyInstance, { provider, db, consentDays, transferPolicy = DEFAULT_TRANSFER_POLICY }: InteractionOptions): Promise<void> {
+async function interactionPages(app: FastifyInstance, { provider, db, consentDays, cookieKeys, transferPolicy = DEFAULT_TRANSFER_POLICY }: InteractionOptions): Promise<void> {
   const consentMs = consentDays * 24 * 3600 * 1000;
+  /** The forms of an interaction carry a token bound to its uid, checked before any POST does anything. */
+  const csrfFor = (uid: string) => csrfToken(cookieKeys, `interaction:${uid}`);
+  app.addHook('preHandler', async (request) => {
+    if (request.method !== 'POST') return;
+    const uid = (request.params as Partial<Params> | undefined)?.uid ?? '';
+    if (!csrfTokenMatches(cookieKeys, `interaction:${uid}`, (request.body as Form | undefined)?.[CSRF_FIELD])) {
+      throw new errors.InvalidRequest('the form was not one this bank showed for this sign-in; go back to the app and start again');
+    }
+  });
 
   /**
    * The pending interaction of this browser (from its interaction cookie), which must be the one the
@@ -59,7 +72,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     const lang = languageOf(request.query.lang, details.params.ui_locales);
     const tppName = await tppNameOf(provider, details.params.client_id);
     if (details.prompt.name === 'login') {
-      return sendPage(reply, loginPage({ lang, uid: details.uid, tppName, forTransfer: details.params.authorization_details !== undefined }));
+      return sendPage(reply, loginPage({ lang, uid: details.uid, csrf: csrfFor(details.uid), tppName, forTransfer: details.params.authorization_details !== undefined }));
     }
     if (transferDetailsOf(details.params.authorization_details)) return sendPage(reply, await renderTransferApproval(details, lang, tppName, false));
     return sendPage(reply, await renderConsent(details, lang, tppName, false));
@@ -77,7 +90,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     await appendAudit(db, customer ? 'login.succeeded' : 'login.failed', { clientId: String(details.params.client_id), customerId: customer?.customerId, interactionId: request.id });
     if (!customer) {
       const tppName = await tppNameOf(provider, details.params.client_id);
-      return sendPage(reply.code(401), loginPage({ lang, uid: details.uid, tppName, loginId: loginId.slice(0, MAX_CREDENTIAL_LENGTH), failed: true, forTransfer: details.params.authorization_details !== undefined }));
+      return sendPage(reply.code(401), loginPage({ lang, uid: details.uid, csrf: csrfFor(details.uid), tppName, loginId: loginId.slice(0, MAX_CREDENTIAL_LENGTH), failed: true, forTransfer: details.params.authorization_details !== undefined }));
     }
     return finish(request, reply, { login: { accountId: customer.customerId, amr: ['pwd'] } });
   });
@@ -169,11 +182,12 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     const customerId = details.session?.accountId ?? '';
     const accounts: AccountChoice[] = (await customerAccounts(db, customerId)).map((a) => ({
       accountId: a.accountId,
-      label: `${a.branchName} ${a.accountTypeName} ${a.accountNumber}`,
+      label: accountLabel(a),
     }));
     return consentPage({
       lang,
       uid: details.uid,
+      csrf: csrfFor(details.uid),
       tppName,
       scopes: requestedScopes(details.params.scope),
       accounts,
@@ -197,13 +211,14 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     return transferApprovalPage({
       lang,
       uid: details.uid,
+      csrf: csrfFor(details.uid),
       tppName,
       wrongCode,
       transfer: {
         applyNo: transfer.apply_no,
         amountYen: transfer.transfer_amount_yen,
         feeYen: transfer.fee_yen,
-        debitAccountLabel: account ? `${account.branchName} ${account.accountTypeName} ${account.accountNumber}` : transfer.account_id,
+        debitAccountLabel: account ? accountLabel(account) : transfer.account_id,
         remitterName: transfer.remitter_name,
         beneficiaryBankCode: transfer.beneficiary_bank_code,
         beneficiaryBankName: transfer.beneficiary_bank_name,
@@ -235,29 +250,10 @@ async function transferRefusalAsError<T>(work: () => Promise<T>): Promise<T | In
   }
 }
 
-function sendPage(reply: FastifyReply, body: string): FastifyReply {
-  return reply
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-frame-options', 'DENY')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:; frame-ancestors 'none'")
-    .send(body);
-}
-
 /** Only scopes the bank knows are ever granted, in the order the bank lists them. */
 function requestedScopes(scope: unknown): string[] {
   const requested = new Set(String(scope ?? '').split(' '));
   return [...SCOPES.keys()].filter((s) => requested.has(s));
-}
-
-function languageOf(...hints: unknown[]): Language {
-  for (const hint of hints) {
-    if (typeof hint !== 'string') continue;
-    const first = hint.split(' ')[0];
-    if (first === 'en' || first?.startsWith('en-')) return 'en';
-    if (first === 'ja') return 'ja';
-  }
-  return 'ja';
 }
 
 async function tppNameOf(provider: Provider, clientId: unknown): Promise<string> {

@@ -1,8 +1,10 @@
 // The customer-facing pages of the authorization flow: login, consent, and the error page shown
 // when a request cannot be sent back to the TPP. Japanese by default, English on request.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { html, type Markup } from '../web/html.ts';
-import { page, type Language } from '../web/layout.ts';
+import { html } from '../web/html.ts';
+import { languageSwitch, page, type Language } from '../web/layout.ts';
+import { csrfField } from '../web/csrf.ts';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../web/security-headers.ts';
 import { SCOPES } from './scopes.ts';
 
 export interface AccountChoice {
@@ -29,7 +31,6 @@ const TEXT = {
     refuse: '許可しない',
     errorTitle: 'リクエストを処理できませんでした',
     errorLead: '接続元のアプリに戻って、もう一度お試しください。',
-    switchLanguage: 'English',
   },
   en: {
     loginTitle: 'Log in',
@@ -49,16 +50,10 @@ const TEXT = {
     refuse: 'Deny',
     errorTitle: 'The request could not be processed',
     errorLead: 'Go back to the app you came from and try again.',
-    switchLanguage: '日本語',
   },
 } as const;
 
-function languageSwitch(lang: Language, path: string): Markup {
-  const other: Language = lang === 'ja' ? 'en' : 'ja';
-  return html`<p class="muted"><a href="${path}?lang=${other}" lang="${other}">${TEXT[lang].switchLanguage}</a></p>`;
-}
-
-export function loginPage(input: { lang: Language; uid: string; tppName: string; loginId?: string; failed?: boolean; forTransfer?: boolean }): string {
+export function loginPage(input: { lang: Language; uid: string; csrf: string; tppName: string; loginId?: string; failed?: boolean; forTransfer?: boolean }): string {
   const t = TEXT[input.lang];
   const path = `/interaction/${input.uid}`;
   return page({
@@ -68,14 +63,14 @@ export function loginPage(input: { lang: Language; uid: string; tppName: string;
 <p>${input.forTransfer ? t.transferLoginLead(input.tppName) : t.loginLead(input.tppName)}</p>
 ${input.failed ? html`<p class="error" role="alert">${t.badLogin}</p>` : ''}
 <form method="post" action="${path}/login" autocomplete="on">
-<input type="hidden" name="lang" value="${input.lang}">
+<input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}
 <label for="loginId">${t.loginId}</label>
 <input type="text" id="loginId" name="loginId" required autocomplete="username" autofocus value="${input.loginId ?? ''}">
 <label for="password">${t.password}</label>
 <input type="password" id="password" name="password" required autocomplete="current-password">
 <p><button class="primary" type="submit">${t.login}</button></p>
 </form>
-<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}"><button class="secondary" type="submit">${t.cancel}</button></form>
+<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}<button class="secondary" type="submit">${t.cancel}</button></form>
 ${languageSwitch(input.lang, path)}`,
   });
 }
@@ -83,6 +78,7 @@ ${languageSwitch(input.lang, path)}`,
 export function consentPage(input: {
   lang: Language;
   uid: string;
+  csrf: string;
   tppName: string;
   scopes: string[];
   accounts: AccountChoice[];
@@ -101,7 +97,7 @@ export function consentPage(input: {
 <ul class="scopes">${input.scopes.map((scope) => html`<li>${SCOPES.get(scope)?.[input.lang] ?? scope}</li>`)}</ul>
 ${input.missingAccount ? html`<p class="error" role="alert">${t.noAccount}</p>` : ''}
 <form method="post" action="${path}/consent">
-<input type="hidden" name="lang" value="${input.lang}">
+<input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}
 ${
   asksForAccounts
     ? html`<fieldset><legend>${t.accountsLegend}</legend>
@@ -115,7 +111,7 @@ ${input.accounts.map(
 <p class="muted">${t.expiry(input.expiresOn)}</p>
 <p><button class="primary" type="submit">${t.approve}</button></p>
 </form>
-<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}"><button class="secondary" type="submit">${t.refuse}</button></form>
+<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}<button class="secondary" type="submit">${t.refuse}</button></form>
 ${languageSwitch(input.lang, path)}`,
   });
 }
@@ -134,5 +130,6 @@ export function errorPage(input: { lang: Language; error: string; description?: 
 /** oidc-provider's `renderError`: shown when an error cannot be returned to a verified redirect URI. */
 export async function renderAuthorizationError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): Promise<void> {
   ctx.type = 'html';
+  ctx.set('content-security-policy', PAGE_CONTENT_SECURITY_POLICY);
   ctx.body = errorPage({ lang: 'ja', error: out.error, description: out.error_description });
 }

@@ -4,6 +4,7 @@
 import { ZENGIN_ACCOUNT_TYPES, type ZenginAccountType } from '../bank/zengin.ts';
 import { html } from '../web/html.ts';
 import { page, type Language } from '../web/layout.ts';
+import { csrfField } from '../web/csrf.ts';
 
 export interface TransferToApprove {
   applyNo: string;
@@ -76,7 +77,7 @@ function accountTypeName(code: string, lang: Language): string {
   return lang === 'ja' ? ZENGIN_ACCOUNT_TYPES[code as ZenginAccountType] : ACCOUNT_TYPE_EN[code as ZenginAccountType];
 }
 
-export function transferApprovalPage(input: { lang: Language; uid: string; tppName: string; transfer: TransferToApprove; wrongCode?: boolean }): string {
+export function transferApprovalPage(input: { lang: Language; uid: string; csrf: string; tppName: string; transfer: TransferToApprove; wrongCode?: boolean }): string {
   const t = TEXT[input.lang];
   const x = input.transfer;
   const path = `/interaction/${input.uid}`;
@@ -104,11 +105,11 @@ ${row(t.applyNo, x.applyNo)}
 ${input.wrongCode ? html`<p class="error" role="alert">${t.badCode}</p>` : ''}
 <form method="post" action="${path}/approve-transfer" autocomplete="off">
 <input type="hidden" name="lang" value="${input.lang}">
-<input type="hidden" name="applyNo" value="${x.applyNo}">
+<input type="hidden" name="applyNo" value="${x.applyNo}">${csrfField(input.csrf)}
 <label for="totp">${t.code}</label>
 <input type="text" id="totp" name="totp" required inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" autofocus>
 <p><button class="primary" type="submit">${t.approve}</button></p>
 </form>
-<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}"><button class="secondary" type="submit">${t.refuse}</button></form>`,
+<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}<button class="secondary" type="submit">${t.refuse}</button></form>`,
   });
 }

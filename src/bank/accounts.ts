@@ -44,6 +44,11 @@ function present<T>(value: T | null, column: string, accountId: string): T {
  * The customer's deposit accounts, primary first. With `onlyAccountIds`, just those of them that belong
  * to the customer: an id of someone else's account is silently not there.
  */
+/** How the customer's pages name an account: branch, type and number, as on a passbook. */
+export function accountLabel(account: Pick<DepositAccount, 'branchName' | 'accountTypeName' | 'accountNumber'>): string {
+  return `${account.branchName} ${account.accountTypeName} ${account.accountNumber}`;
+}
+
 export async function customerAccounts(db: Db, customerId: string, onlyAccountIds?: readonly string[]): Promise<DepositAccount[]> {
   if (onlyAccountIds?.length === 0) return [];
   let query = db

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { page } from '../web/layout.ts';
 import { html } from '../web/html.ts';
+import { sendPage } from '../web/send-page.ts';
 import { renderGuide, type GuideInput } from './guide.ts';
 import { OPENAPI_JSON_PATH } from './openapi.ts';
 import { renderReference, type OpenApiDocumentView } from './reference.ts';
@@ -27,12 +28,7 @@ export async function portalRoutes(app: FastifyInstance, { document, guide }: Po
 <p>Contents: <a href="#getting-started">Getting started</a> · <a href="#reference">API reference</a></p>
 ${renderGuide(guide)}
 ${renderReference(document() as OpenApiDocumentView)}`;
-    return reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .header('x-frame-options', 'DENY')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-      .send(page({ lang: 'en', title: 'Developer portal', body, wide: true }));
+    return sendPage(reply, page({ lang: 'en', title: 'Developer portal', body, wide: true }));
   });
   app.get(`${DOCS_PATH}/${OPENAPI_JSON_PATH}`, async (_request, reply) => sendDocument(reply, document()));
 }

@@ -93,6 +93,8 @@ export interface ConsentsTable {
   created_at: CreatedAt;
   expires_at: Date;
   revoked_at: Date | null;
+  /** The TPP's latest API call under this consent, to the minute (written by the API guard). */
+  last_used_at: ColumnType<Date | null, never, Date>;
 }
 
 /** oidc-provider's artifacts (codes, tokens, sessions, interactions, grants, PAR requests…). */
@@ -216,7 +218,17 @@ export interface Database {
   transfers: TransfersTable;
   idempotency_keys: IdempotencyKeysTable;
   customer_totp: CustomerTotpTable;
+  customer_sessions: CustomerSessionsTable;
   security_events: SecurityEventsTable;
   audit_log: AuditLogTable;
   audit_chain_head: AuditChainHeadTable;
+}
+
+/** A customer logged in to the bank's own pages; the cookie holds the id, the table only its hash. */
+export interface CustomerSessionsTable {
+  session_hash: string;
+  customer_id: string;
+  created_at: CreatedAt;
+  last_seen_at: Date;
+  expires_at: Date;
 }

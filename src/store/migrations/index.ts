@@ -5,11 +5,13 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_transfers.ts';
 import * as m0003 from './0003_security.ts';
+import * as m0005 from './0005_customer_sessions.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_transfers': m0002,
   '0003_security': m0003,
+  '0005_customer_sessions': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

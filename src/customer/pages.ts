@@ -1,0 +1,138 @@
+// The customer's own pages: login (password and one-time code) and connected apps (連携サービス管理).
+// Japanese by default, English on request; every form carries its CSRF token.
+import { html, type Markup } from '../web/html.ts';
+import { csrfField } from '../web/csrf.ts';
+import { languageSwitch, page, type Language } from '../web/layout.ts';
+import { SCOPES } from '../auth/scopes.ts';
+import type { ConnectedApp } from './connected-apps.ts';
+import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from './sessions.ts';
+
+export const MY_PREFIX = '/my';
+export const LOGIN_PATH = `${MY_PREFIX}/login`;
+export const LOGOUT_PATH = `${MY_PREFIX}/logout`;
+export const CONNECTED_APPS_PATH = `${MY_PREFIX}/connected-apps`;
+export const REVOKE_PATH = `${CONNECTED_APPS_PATH}/revoke`;
+
+const IDLE_MINUTES = SESSION_IDLE_MS / 60_000;
+const ABSOLUTE_MINUTES = SESSION_ABSOLUTE_MS / 60_000;
+
+const TEXT = {
+  ja: {
+    loginTitle: 'ログイン',
+    loginLead: '連携サービスの管理には、ログインIDとパスワード、認証アプリのワンタイムパスワードが必要です。',
+    loginId: 'ログインID',
+    password: 'パスワード',
+    totp: 'ワンタイムパスワード（6桁）',
+    login: 'ログイン',
+    badLogin: 'ログインIDまたはパスワード、ワンタイムパスワードが正しくありません。',
+    sessionEnded: `ログインの有効時間（操作がないまま${IDLE_MINUTES}分、または通算${ABSOLUTE_MINUTES}分）が過ぎたため、ログアウトしました。もう一度ログインしてください。`,
+    logout: 'ログアウト',
+    appsTitle: '連携サービス管理',
+    appsLead: 'あなたの口座へのアクセスを許可したサービスです。心当たりのないもの、使わなくなったものは解除してください。',
+    none: '連携しているサービスはありません。',
+    registration: '登録番号',
+    can: 'できること',
+    accounts: '口座',
+    grantedAt: '許可した日時',
+    lastUsedAt: '最終利用',
+    neverUsed: 'まだ利用されていません',
+    expiresAt: '有効期限',
+    revoke: (tpp: string) => `${tpp} の連携を解除`,
+    revokeNote: '解除すると、このサービスはすぐにあなたの口座を見られなくなります。',
+    revoked: '連携を解除しました。このサービスはもうあなたの口座にアクセスできません。',
+  },
+  en: {
+    loginTitle: 'Log in',
+    loginLead: 'To manage connected apps, log in with your login ID, password and the one-time code from your authenticator app.',
+    loginId: 'Login ID',
+    password: 'Password',
+    totp: 'One-time code (6 digits)',
+    login: 'Log in',
+    badLogin: 'The login ID, password or one-time code is not correct.',
+    sessionEnded: `Your session has ended (${IDLE_MINUTES} minutes without activity, or ${ABSOLUTE_MINUTES} minutes in all). Please log in again.`,
+    logout: 'Log out',
+    appsTitle: 'Connected apps',
+    appsLead: 'These services may access your accounts. Disconnect any you do not recognise or no longer use.',
+    none: 'No app is connected.',
+    registration: 'Registration no.',
+    can: 'Can',
+    accounts: 'Accounts',
+    grantedAt: 'Allowed on',
+    lastUsedAt: 'Last used',
+    neverUsed: 'Not used yet',
+    expiresAt: 'Expires',
+    revoke: (tpp: string) => `Disconnect ${tpp}`,
+    revokeNote: 'Once disconnected, the app can no longer see your accounts, from this moment.',
+    revoked: 'Disconnected. The app can no longer access your accounts.',
+  },
+} as const;
+
+/** Times as the customer reads them: Japan time, to the minute. */
+function jstDateTime(date: Date, lang: Language): string {
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', dateStyle: 'medium', timeStyle: 'short' }).format(date) + (lang === 'ja' ? '' : ' JST');
+}
+
+function hiddenFields(lang: Language, csrf: string): Markup {
+  return html`<input type="hidden" name="lang" value="${lang}">${csrfField(csrf)}`;
+}
+
+export function customerLoginPage(input: { lang: Language; csrf: string; loginId?: string; failed?: boolean; sessionEnded?: boolean }): string {
+  const t = TEXT[input.lang];
+  return page({
+    lang: input.lang,
+    title: t.loginTitle,
+    body: html`<h1>${t.loginTitle}</h1>
+<p>${t.loginLead}</p>
+${input.failed ? html`<p class="error" role="alert">${t.badLogin}</p>` : ''}
+${input.sessionEnded ? html`<p class="notice" role="status">${t.sessionEnded}</p>` : ''}
+<form method="post" action="${LOGIN_PATH}" autocomplete="on">
+${hiddenFields(input.lang, input.csrf)}
+<label for="loginId">${t.loginId}</label>
+<input type="text" id="loginId" name="loginId" required autocomplete="username" autofocus value="${input.loginId ?? ''}">
+<label for="password">${t.password}</label>
+<input type="password" id="password" name="password" required autocomplete="current-password">
+<label for="totp">${t.totp}</label>
+<input type="text" id="totp" name="totp" required inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code">
+<p><button class="primary" type="submit">${t.login}</button></p>
+</form>
+${languageSwitch(input.lang, LOGIN_PATH)}`,
+  });
+}
+
+export function connectedAppsPage(input: { lang: Language; csrf: string; customerName: string; apps: ConnectedApp[]; revoked?: boolean }): string {
+  const t = TEXT[input.lang];
+  const logout = html`<form method="post" action="${LOGOUT_PATH}">${hiddenFields(input.lang, input.csrf)}<button type="submit">${t.logout}</button></form>`;
+  return page({
+    lang: input.lang,
+    title: t.appsTitle,
+    headerActions: logout,
+    body: html`<h1>${t.appsTitle}</h1>
+<p class="muted">${input.customerName}</p>
+${input.revoked ? html`<p class="notice" role="status">${t.revoked}</p>` : ''}
+<p>${t.appsLead}</p>
+${input.apps.length === 0 ? html`<p>${t.none}</p>` : input.apps.map((app) => connectedApp(app, input.lang, input.csrf))}
+${languageSwitch(input.lang, CONNECTED_APPS_PATH)}`,
+  });
+}
+
+function connectedApp(app: ConnectedApp, lang: Language, csrf: string): Markup {
+  const t = TEXT[lang];
+  const headingId = `app-${app.grantId}`;
+  return html`<section class="grant" aria-labelledby="${headingId}">
+<h2 id="${headingId}">${app.tppName}</h2>
+<dl class="facts">
+${app.registrationNumber ? html`<dt>${t.registration}</dt><dd>${app.registrationNumber}</dd>` : ''}
+<dt>${t.can}</dt><dd><ul class="scopes">${app.scopes.map((scope) => html`<li>${SCOPES.get(scope)?.[lang] ?? scope}</li>`)}</ul></dd>
+${app.accountLabels.length > 0 ? html`<dt>${t.accounts}</dt><dd>${app.accountLabels.map((label, i) => html`${i > 0 ? html`<br>` : ''}${label}`)}</dd>` : ''}
+<dt>${t.grantedAt}</dt><dd>${jstDateTime(app.grantedAt, lang)}</dd>
+<dt>${t.lastUsedAt}</dt><dd>${app.lastUsedAt ? jstDateTime(app.lastUsedAt, lang) : t.neverUsed}</dd>
+<dt>${t.expiresAt}</dt><dd>${jstDateTime(app.expiresAt, lang)}</dd>
+</dl>
+<form method="post" action="${REVOKE_PATH}">
+${hiddenFields(lang, csrf)}
+<input type="hidden" name="grantId" value="${app.grantId}">
+<p class="muted">${t.revokeNote}</p>
+<button class="danger" type="submit">${t.revoke(app.tppName)}</button>
+</form>
+</section>`;
+}
