@@ -38,6 +38,7 @@ function issue(value: string, grantId: string, overrides: Partial<IssuedAccessTo
     grantId,
     scopes: new Set(['openid', 'accounts']),
     certificateThumbprint: CERT_A,
+    dpopKeyThumbprint: undefined,
     expiresAt: new Date(NOW.getTime() + 600_000),
     ...overrides,
   });
@@ -52,7 +53,7 @@ const testCertificate: BankApiOptions['clientCertificateThumbprint'] = (request)
 async function buildApp(options: Partial<BankApiOptions> = {}): Promise<FastifyInstance> {
   const instance = Fastify({ logger: false });
   await instance.register(resourceMetadataRoute, { resource: 'https://bank.example:8444/api/v1', authorizationServer: 'https://bank.example:8443' });
-  await instance.register(bankApiPlugin, { prefix: '/api/v1', db: store.db, tokens: lookup, pageSizeLimit: 50, clientCertificateThumbprint: testCertificate, clock: () => NOW, ...options });
+  await instance.register(bankApiPlugin, { prefix: '/api/v1', db: store.db, tokens: lookup, pageSizeLimit: 50, clientCertificateThumbprint: testCertificate, clock: () => NOW, dpop: { publicUrl: 'https://bank.example:8444', replay: { firstUse: async () => true } }, ...options });
   await instance.ready();
   return instance;
 }
@@ -444,6 +445,7 @@ describe('protected resource metadata (RFC 9728)', () => {
         scopes_supported: ['accounts'],
         bearer_methods_supported: ['header'],
         tls_client_certificate_bound_access_tokens: true,
+        dpop_signing_alg_values_supported: ['PS256', 'ES256'],
         resource_name: 'Ginko Bank API',
       });
     }

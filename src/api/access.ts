@@ -11,6 +11,8 @@ export interface IssuedAccessToken {
   scopes: ReadonlySet<string>;
   /** RFC 8705 `cnf.x5t#S256` the token is bound to; undefined only for an unbound token (never issued here). */
   certificateThumbprint: string | undefined;
+  /** RFC 9449 `cnf.jkt`: the thumbprint of the DPoP key the token is bound to, for FAPI 2.0 DPoP clients. */
+  dpopKeyThumbprint: string | undefined;
   expiresAt: Date;
 }
 

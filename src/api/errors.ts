@@ -2,13 +2,14 @@
 // which Japanese TPP SDKs already parse, and RFC 6750 `WWW-Authenticate` challenges for token problems.
 // Every client mistake maps to a 4xx; only our own faults are 5xx, and those say nothing about why.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DPOP_ALGORITHMS } from './dpop.ts';
 
 /**
  * Error codes: E<status><nn>.
  *   E40001 入力値エラー (query validation, dates, ranges, item keys)
  *   E40002 (reserved: x-idempotency-key missing, transfers)
  *   E40003 アクセストークンの提示方法が不正 (token in query or form body, malformed Authorization header)
- *   E40101 アクセストークンが無効 (missing, unknown, expired, revoked, wrong certificate, consent ended)
+ *   E40101 アクセストークンが無効 (missing, unknown, expired, revoked, wrong certificate or DPoP proof, consent ended)
  *   E40301 スコープ不足
  *   E40302 口座を参照する権限がない (account not in the consent, another customer's, or nonexistent: one answer for all)
  *   E40303 TPP停止中
@@ -37,15 +38,24 @@ export class ApiError extends Error {
 }
 
 export interface BearerChallenge {
-  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
   description: string;
   scope?: string;
+  /** The scheme the refused token was presented with, or must be: DPoP for DPoP-bound tokens (RFC 9449 §7.1). */
+  scheme?: 'Bearer' | 'DPoP';
 }
 
-/** RFC 6750 §3: quoted-string values; our descriptions are fixed ASCII without quotes or backslashes. */
-function formatChallenge(challenge: BearerChallenge): string {
+/**
+ * RFC 6750 §3 / RFC 9449 §7.1: quoted-string values; our descriptions are fixed ASCII without quotes or
+ * backslashes. A 401 also offers the other scheme, so a client learns both ways in (mTLS or DPoP).
+ */
+function formatChallenges(statusCode: number, challenge: BearerChallenge): string[] {
   const scope = challenge.scope === undefined ? '' : `, scope="${challenge.scope}"`;
-  return `Bearer error="${challenge.error}", error_description="${challenge.description}"${scope}`;
+  const error = `error="${challenge.error}", error_description="${challenge.description}"${scope}`;
+  // The DPoP challenge names the proof algorithms we accept (read here, not at load: dpop.ts imports this file).
+  const algs = `algs="${DPOP_ALGORITHMS.join(' ')}"`;
+  if (challenge.scheme === 'DPoP') return [`DPoP ${error}, ${algs}`];
+  return statusCode === 401 ? [`Bearer ${error}`, `DPoP ${algs}`] : [`Bearer ${error}`];
 }
 
 export const invalidRequestToken = (description: string) =>
@@ -53,6 +63,10 @@ export const invalidRequestToken = (description: string) =>
 
 export const invalidToken = (description: string) =>
   new ApiError(401, 'E40101', 'アクセストークンが無効です。', undefined, { error: 'invalid_token', description });
+
+/** RFC 9449 §7.1: a DPoP-bound token without a valid proof, or presented as Bearer. */
+export const invalidDpopProof = (description: string) =>
+  new ApiError(401, 'E40101', 'アクセストークンが無効です。', undefined, { error: 'invalid_dpop_proof', description, scheme: 'DPoP' });
 
 export const insufficientScope = (scope: string) =>
   new ApiError(403, 'E40301', 'アクセストークンのスコープが不足しています。', undefined, { error: 'insufficient_scope', description: 'the access token lacks a required scope', scope });
@@ -101,7 +115,7 @@ export function apiErrorHandler(error: FastifyError | ApiError | Error, request:
   } else {
     request.log.info({ errorCode: apiError.errorCode, reason: apiError.bearerChallenge?.description ?? error.message }, 'bank API request refused');
   }
-  if (apiError.bearerChallenge) reply.header('www-authenticate', formatChallenge(apiError.bearerChallenge));
+  if (apiError.bearerChallenge) reply.header('www-authenticate', formatChallenges(apiError.statusCode, apiError.bearerChallenge));
   const body: { errorCode: string; errorMessage: string; errorDetails?: ErrorDetail[] } = { errorCode: apiError.errorCode, errorMessage: apiError.errorMessage };
   if (apiError.errorDetails?.length) body.errorDetails = apiError.errorDetails;
   return reply.code(apiError.statusCode).send(body);

@@ -1,5 +1,6 @@
-// The resource server's checks, run on every bank API request before anything else: a Bearer token in
-// the Authorization header only; active; bound to the client certificate on this connection (RFC 8705);
+// The resource server's checks, run on every bank API request before anything else: an access token in
+// the Authorization header only; active; bound to the client certificate on this connection (RFC 8705),
+// or, for FAPI 2.0 DPoP clients, presented with a DPoP proof of its key (RFC 9449, dpop.ts);
 // carrying the scope the route requires (`accounts` unless the route says otherwise); backed by a live consent of the same customer and TPP; the TPP active.
 // It then hands the route the customer, the TPP and the consented accounts, and nothing more.
 import assert from 'node:assert/strict';
@@ -8,9 +9,10 @@ import { ACCOUNTS_SCOPE } from '../auth/scopes.ts';
 import { noteConsentUsed } from '../auth/consents.ts';
 import { certificateThumbprint, clientCertificateOf } from '../http/client-certificate.ts';
 import type { Db } from '../store/db.ts';
+import { type DpopResourceOptions, verifyDpopProof } from './dpop.ts';
 import type { SecurityEventKind, SecurityEvents } from '../security/security-events.ts';
 import type { AccessTokenLookup, IssuedAccessToken } from './access.ts';
-import { insufficientScope, invalidRequestToken, invalidToken, tppSuspended } from './errors.ts';
+import { insufficientScope, invalidDpopProof, invalidRequestToken, invalidToken, tppSuspended } from './errors.ts';
 
 /** What a request that passed the guard may touch. */
 export interface BankAccess {
@@ -46,17 +48,20 @@ export interface GuardOptions {
   tokens: AccessTokenLookup;
   clientCertificateThumbprint: ClientCertificateThumbprintSource;
   clock: () => Date;
+  dpop: DpopResourceOptions;
   /** Records a token used without its certificate, or a suspended TPP, before the refusal (and may end the grant). */
   securityEvents: Pick<SecurityEvents, 'record'> | undefined;
 }
 
 /** An Authorization header longer than this is not ours (our tokens are 43 characters). */
 const AUTHORIZATION_MAX_LENGTH = 2048;
-// RFC 6750 §2.1 b64token; the scheme is case-insensitive (RFC 9110 §11.1), so `bEARER` works.
-const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+// RFC 6750 §2.1 / RFC 9449 §7.1 b64token; the scheme is case-insensitive (RFC 9110 §11.1), so `bEARER` works.
+const TOKEN_PATTERN = /^(?:Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
 const SCHEME_PATTERN = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?: |$)/;
 
-function bearerTokenOf(request: FastifyRequest): string {
+type Scheme = 'bearer' | 'dpop';
+
+function presentedTokenOf(request: FastifyRequest): { scheme: Scheme; token: string } {
   // RFC 6750 §2.2/2.3 allow the token in a form body or the query; FAPI resource servers must not.
   const query = request.query;
   if (typeof query === 'object' && query !== null && Object.hasOwn(query, 'access_token')) {
@@ -68,32 +73,40 @@ function bearerTokenOf(request: FastifyRequest): string {
   const header = request.headers.authorization;
   if (header === undefined || header === '') throw invalidToken('an access token is required');
   if (header.length > AUTHORIZATION_MAX_LENGTH) throw invalidRequestToken('the Authorization header is too long');
-  const scheme = SCHEME_PATTERN.exec(header)?.[1];
-  if (scheme === undefined || scheme.toLowerCase() !== 'bearer') throw invalidToken('use the Bearer authentication scheme');
-  const token = BEARER_PATTERN.exec(header)?.[1];
+  const scheme = SCHEME_PATTERN.exec(header)?.[1]?.toLowerCase();
+  if (scheme !== 'bearer' && scheme !== 'dpop') throw invalidToken('use the Bearer or DPoP authentication scheme');
+  const token = TOKEN_PATTERN.exec(header)?.[1];
   if (token === undefined) throw invalidRequestToken('the Authorization header is malformed');
-  return token;
+  return { scheme, token };
 }
 
 /** An onRequest hook: refuses with the right 400/401/403, or sets request.bankAccess. */
 export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) => Promise<void> {
-  const { db, tokens, clientCertificateThumbprint, clock, securityEvents } = options;
+  const { db, tokens, clientCertificateThumbprint, clock, dpop, securityEvents } = options;
   return async function guard(request) {
     const record = (kind: SecurityEventKind, token: IssuedAccessToken, detail: string) =>
       securityEvents?.record({ kind, clientId: token.clientId, customerId: token.customerId, grantId: token.grantId, interactionId: request.id, sourceAddress: request.ip, detail });
-    const token = await tokens.find(bearerTokenOf(request));
+    const presentedToken = presentedTokenOf(request);
+    const token = await tokens.find(presentedToken.token);
     const now = clock();
     if (!token || token.expiresAt <= now) throw invalidToken('the access token is unknown, expired or revoked');
-    // FAPI 1.0 Advanced: tokens are sender-constrained, so an unbound token is as good as none.
-    if (token.certificateThumbprint === undefined) throw invalidToken('the access token is not bound to a certificate');
-    const presented = clientCertificateThumbprint(request);
-    if (presented === undefined) {
-      await record('access_token_without_certificate', token, 'no client certificate was presented');
-      throw invalidToken('no client certificate was presented');
-    }
-    if (presented !== token.certificateThumbprint) {
-      await record('access_token_wrong_certificate', token, 'the access token is bound to another certificate');
-      throw invalidToken('the access token is bound to another certificate');
+    // A DPoP-bound token is worthless without a proof of its key, so never as a Bearer token (RFC 9449 §7.2).
+    if (token.dpopKeyThumbprint !== undefined) {
+      if (presentedToken.scheme !== 'dpop') throw invalidDpopProof('a DPoP-bound access token must be presented with the DPoP scheme and a proof');
+      await verifyDpopProof(request, presentedToken.token, token.dpopKeyThumbprint, dpop, now);
+    } else {
+      if (presentedToken.scheme !== 'bearer') throw invalidToken('a certificate-bound access token must be presented with the Bearer scheme');
+      // FAPI 1.0 Advanced: tokens are sender-constrained, so an unbound token is as good as none.
+      if (token.certificateThumbprint === undefined) throw invalidToken('the access token is not bound to a certificate');
+      const presented = clientCertificateThumbprint(request);
+      if (presented === undefined) {
+        await record('access_token_without_certificate', token, 'no client certificate was presented');
+        throw invalidToken('no client certificate was presented');
+      }
+      if (presented !== token.certificateThumbprint) {
+        await record('access_token_wrong_certificate', token, 'the access token is bound to another certificate');
+        throw invalidToken('the access token is bound to another certificate');
+      }
     }
     // Unknown paths (no route config) are held to `accounts`, so the 404 comes only after authentication.
     const requiredScope = request.routeOptions.config?.requiredScope ?? ACCOUNTS_SCOPE;

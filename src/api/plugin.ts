@@ -9,6 +9,7 @@ import { INTERACTION_ID_HEADER, INTERACTION_ID_LOG_LABEL, interactionIdOf, isInt
 import { appendAudit } from '../security/audit-log.ts';
 import type { SecurityEvents } from '../security/security-events.ts';
 import type { AccessTokenLookup } from './access.ts';
+import type { DpopResourceOptions } from './dpop.ts';
 import { accountRoutes } from './accounts.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
 import { transferRoutes } from './transfers.ts';
@@ -18,6 +19,8 @@ import { bankApiGuard, type ClientCertificateThumbprintSource, socketCertificate
 export interface BankApiOptions {
   db: Db;
   tokens: AccessTokenLookup;
+  /** The public URL DPoP proofs name and the memory of used proofs, for DPoP-bound tokens (FAPI 2.0). */
+  dpop: DpopResourceOptions;
   /** Lines per transaction-history page, 1–500 (default 500); smaller in tests to exercise paging. */
   pageSizeLimit?: number;
   /** Where the client certificate comes from; defaults to the TLS connection. */
@@ -100,7 +103,7 @@ export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, opt
   });
   // Order matters: the interaction id first, so that even a refused request carries it.
   app.addHook('onRequest', interactionId);
-  app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock, securityEvents: options.securityEvents }));
+  app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock, dpop: options.dpop, securityEvents: options.securityEvents }));
   app.addHook('onSend', responseHeaders);
   app.addHook('onResponse', auditAccess(options.db));
   app.setNotFoundHandler((request, reply) => {

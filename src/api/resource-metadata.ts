@@ -1,9 +1,10 @@
 // RFC 9728 OAuth 2.0 Protected Resource Metadata for the bank APIs: which authorization server issues
 // their tokens, which scopes they take, and that tokens go in the header, bound to a TLS client
-// certificate. Served at /.well-known/oauth-protected-resource and, as §3.1 forms it from the resource
+// certificate or (FAPI 2.0 clients) to a DPoP key. Served at /.well-known/oauth-protected-resource and, as §3.1 forms it from the resource
 // identifier's path, at /.well-known/oauth-protected-resource/<path> (e.g. …/api/v1).
 import type { FastifyPluginAsync } from 'fastify';
 import { ACCOUNTS_SCOPE } from '../auth/scopes.ts';
+import { DPOP_ALGORITHMS } from './dpop.ts';
 
 export interface ResourceMetadataOptions {
   /** The resource identifier: the APIs' base URL, e.g. https://localhost:8444/api/v1. */
@@ -25,6 +26,7 @@ export const resourceMetadataRoute: FastifyPluginAsync<ResourceMetadataOptions> 
     scopes_supported: [ACCOUNTS_SCOPE],
     bearer_methods_supported: ['header'],
     tls_client_certificate_bound_access_tokens: true,
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     resource_name: 'Ginko Bank API',
   };
   const suffix = resourceUrl.pathname.replace(/\/+$/, '');

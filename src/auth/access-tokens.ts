@@ -21,6 +21,7 @@ export function accessTokenLookup(provider: Provider): AccessTokenLookup {
         grantId: token.grantId,
         scopes: token.scopes,
         certificateThumbprint: token['x5t#S256'],
+        dpopKeyThumbprint: token.jkt,
         expiresAt: new Date((token.exp ?? 0) * 1000),
       };
     },

@@ -1,5 +1,6 @@
-// The authorization server: oidc-provider configured for FAPI 1.0 Advanced Final. Every option that
-// matters for the profile is set here, explicitly, with the clause it serves.
+// The authorization server: oidc-provider configured for FAPI 1.0 Advanced Final and, for the clients
+// that register for it, the FAPI 2.0 Security Profile (fapi-profiles.ts). Every option that matters for
+// a profile is set here, explicitly, with the clause it serves.
 import type { X509Certificate } from 'node:crypto';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { GinkoConfig } from '../config/config.ts';
@@ -9,7 +10,8 @@ import type { Db } from '../store/db.ts';
 import { adapterFactory } from './adapter.ts';
 import type { AuthorizationServerKeys } from './keys.ts';
 import { renderAuthorizationError } from './pages.ts';
-import { DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
+import { dpopNonceSecret, oidcProviderProfile, profileOf, PROFILE_CLIENT_METADATA } from './fapi-profiles.ts';
+import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
 import { SCOPES } from './scopes.ts';
 import { authorizationDetailsValidator } from './transfer-approval.ts';
 
@@ -26,6 +28,8 @@ export const FAPI_CLIENT_METADATA: Readonly<Omit<ClientMetadata, 'client_id'>> =
   id_token_signed_response_alg: 'PS256',
   authorization_signed_response_alg: 'PS256',
   request_object_signing_alg: 'PS256',
+  // 5.2.2-1; per client, since FAPI 2.0 clients push plain parameters.
+  require_signed_request_object: true,
   tls_client_certificate_bound_access_tokens: true,
 };
 
@@ -78,12 +82,14 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       authorizationSigningAlgValues: FAPI_ALGS,
       userinfoSigningAlgValues: FAPI_ALGS,
       introspectionSigningAlgValues: FAPI_ALGS,
+      dPoPSigningAlgValues: FAPI_ALGS,
     },
     clientDefaults: FAPI_CLIENT_METADATA,
+    extraClientMetadata: PROFILE_CLIENT_METADATA,
     features: {
-      fapi: { enabled: true, profile: '1.0 Final' },
-      // 5.2.2-1: signed request objects only, by value or pushed.
-      requestObjects: { enabled: true, requireSignedRequestObject: true },
+      fapi: { enabled: true, profile: oidcProviderProfile },
+      // Signed request objects, by value or pushed: required of FAPI 1.0 clients by their metadata.
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
       // A request_uri lives 60 s at most, less if the request object expires sooner (oidc-provider
       // fixes this; it has no ttl option for pushed requests), and is single use (RFC 9126 §7.3).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
@@ -103,8 +109,9 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       userinfo: { enabled: true },
       // Access tokens serve both userinfo and the bank APIs, whose scopes are ours (see scopes.ts).
       resourceIndicators: { enabled: false },
-      // DPoP arrives with the FAPI 2.0 issue; until then only certificate-bound tokens exist.
-      dPoP: { enabled: false },
+      // RFC 9449, for FAPI 2.0 clients registered with DPoP-bound tokens. Server nonces always (§8): a
+      // proof is then fresh by the server's clock, not the client's; proof replay is refused.
+      dPoP: { enabled: true, nonceSecret: dpopNonceSecret(keys), requireNonce: () => true, allowReplay: false },
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       claimsParameter: { enabled: false },
@@ -152,14 +159,18 @@ export function createProvider(input: AuthorizationServerInput): Provider {
  * endpoint, or the endpoint it is sent to. oidc-provider derives the endpoint URLs from the request's
  * Host header, so an assertion minted for another server could be replayed here under that server's
  * Host; the URLs are therefore checked again against the configured public ones. (This replaces
- * oidc-provider's default hook, whose only rule — aud exactly the issuer — is for FAPI 2.0.)
+ * oidc-provider's default hook.) FAPI 2.0 narrows it to the issuer alone, as a string (5.3.2.1-8).
  */
 function clientAssertionAudienceIsThisServer(config: GinkoConfig) {
   const urlOf = (route: string): string | undefined => {
     const path = (OIDC_ROUTES as Record<string, string>)[route];
     return path && `${config.mtls.publicUrl}${path}`;
   };
-  return (ctx: KoaContextWithOIDC, claims: Record<string, unknown>): void => {
+  return (ctx: KoaContextWithOIDC, claims: Record<string, unknown>, _header: unknown, client: Parameters<typeof profileOf>[0]): void => {
+    if (profileOf(client) === '2.0') {
+      if (claims.aud !== ctx.oidc.issuer) throw new errors.InvalidClientAuth('audience (aud) must be the issuer identifier, as a string');
+      return;
+    }
     const accepted = new Set([ctx.oidc.issuer, urlOf('token'), urlOf(ctx.oidc.route)]);
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!audiences.some((aud) => typeof aud === 'string' && accepted.has(aud))) {
@@ -205,6 +216,8 @@ function subjectAltNames(certificate: X509Certificate, kind: string): string[] {
 function advertiseListeners(config: GinkoConfig) {
   const mtlsUrls = Object.fromEntries(Object.entries(MTLS_ENDPOINTS).map(([name, path]) => [name, `${config.mtls.publicUrl}${path}`]));
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    // RFC 8414 metadata (plain OAuth clients look there) is the same document as OpenID discovery.
+    if (ctx.path === AUTHORIZATION_SERVER_METADATA_PATH) ctx.path = DISCOVERY_PATH;
     await next();
     if (ctx.path !== DISCOVERY_PATH || ctx.status !== 200 || typeof ctx.body !== 'object' || ctx.body === null) return;
     Object.assign(ctx.body, {

@@ -19,9 +19,11 @@ export const OIDC_ROUTES = {
 } as const;
 
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
+/** RFC 8414 authorization server metadata: the discovery document again, for plain OAuth clients (FAPI 2.0 `plain_oauth`). */
+export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** Endpoints a browser reaches: on the issuer's listener, which never asks for a client certificate. */
-export const BROWSER_PATHS = [DISCOVERY_PATH, OIDC_ROUTES.jwks, OIDC_ROUTES.authorization];
+export const BROWSER_PATHS = [DISCOVERY_PATH, AUTHORIZATION_SERVER_METADATA_PATH, OIDC_ROUTES.jwks, OIDC_ROUTES.authorization];
 
 /**
  * Endpoints a TPP's server calls: only on the mTLS listener, where a client certificate is asked

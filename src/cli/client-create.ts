@@ -11,6 +11,7 @@ import { loadOrCreateDevPki } from '../pki/dev-pki.ts';
 import { registerTpp, type RegisteredTpp, type TppRegistration } from '../tpp/registry.ts';
 import { SANDBOX_ADMIN_PATH } from '../tpp/sandbox-admin.ts';
 import { MTLS_ENDPOINTS, DISCOVERY_PATH } from '../auth/routes.ts';
+import { PROFILE_METADATA } from '../auth/fapi-profiles.ts';
 
 export async function createClient(config: GinkoConfig, registration: TppRegistration, outDir: string): Promise<{ tpp: RegisteredTpp; dir: string }> {
   const lock = config.databaseUrl ? undefined : readLiveLock(config.dataDir);
@@ -71,6 +72,8 @@ function writeCredentials(config: GinkoConfig, tpp: RegisteredTpp, dir: string):
     client_name: tpp.metadata.client_name,
     redirect_uris: tpp.metadata.redirect_uris,
     token_endpoint_auth_method: tpp.metadata.token_endpoint_auth_method,
+    [PROFILE_METADATA]: tpp.metadata[PROFILE_METADATA] ?? '1.0',
+    ...(tpp.metadata.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {}),
     ...(tpp.metadata.tls_client_auth_subject_dn ? { tls_client_auth_subject_dn: tpp.metadata.tls_client_auth_subject_dn } : {}),
     issuer: config.browser.publicUrl,
     discovery_url: `${config.browser.publicUrl}${DISCOVERY_PATH}`,

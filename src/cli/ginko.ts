@@ -9,7 +9,8 @@ import { startBank } from '../server.ts';
 import { DEMO_CUSTOMERS } from '../bank/demo-data.ts';
 import { DEMO_TOTP_SECRETS } from '../bank/demo-totp.ts';
 import { printDemoTotp } from './totp.ts';
-import { TPP_AUTH_METHODS, TppRegistrationError, type TppAuthMethod } from '../tpp/registry.ts';
+import { TPP_AUTH_METHODS, TppRegistrationError, type TppAuthMethod, type TppProfile } from '../tpp/registry.ts';
+import type { SenderConstraint } from '../auth/fapi-profiles.ts';
 import { createClient } from './client-create.ts';
 import { auditVerify } from './audit-verify.ts';
 import { DISCOVERY_PATH } from '../auth/routes.ts';
@@ -22,6 +23,7 @@ const USAGE = `Usage:
   ginko keys create --out FILE        make authorization-server keys for GINKO_KEYS_FILE (every node loads the same file)
   ginko client create --name NAME --redirect-uri URI [--redirect-uri URI…]
                       --auth private_key_jwt|tls_client_auth|self_signed_tls_client_auth
+                      [--profile fapi1|fapi2] [--sender-constraint mtls|dpop]   (FAPI 1.0 Advanced by default; DPoP with fapi2)
                       [--registration-number TEXT] [--out DIR]
                                       register a TPP and write its credentials to DIR (default ./tpp-client)
 
@@ -122,6 +124,8 @@ async function clientCreate(args: string[]): Promise<number> {
       name: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       auth: { type: 'string' },
+      profile: { type: 'string', default: 'fapi1' },
+      'sender-constraint': { type: 'string' },
       'registration-number': { type: 'string' },
       out: { type: 'string', default: './tpp-client' },
     },
@@ -132,9 +136,12 @@ async function clientCreate(args: string[]): Promise<number> {
     console.error(`client create needs --name, at least one --redirect-uri and --auth ${TPP_AUTH_METHODS.join('|')}\n\n${USAGE}`);
     return 2;
   }
+  // The registry checks both (and says which values exist).
+  const profile = values.profile as TppProfile;
+  const senderConstraint = values['sender-constraint'] as SenderConstraint | undefined;
   const { tpp, dir } = await createClient(
     loadConfig(),
-    { name: values.name, redirectUris: values['redirect-uri'], authMethod: auth, registrationNumber: values['registration-number'] },
+    { name: values.name, redirectUris: values['redirect-uri'], authMethod: auth, profile, senderConstraint, registrationNumber: values['registration-number'] },
     values.out!,
   );
   console.log(`Registered TPP "${values.name}" as client_id ${tpp.clientId}.\nCredentials written to ${dir}: client.json, signing-key.jwk.json, client.crt, client.key, ca.crt`);

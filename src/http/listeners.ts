@@ -5,7 +5,7 @@ import middie from '@fastify/middie';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import type Provider from 'oidc-provider';
-import { DISCOVERY_PATH, OIDC_ROUTES, pathMatches } from '../auth/routes.ts';
+import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, OIDC_ROUTES, pathMatches } from '../auth/routes.ts';
 import { INTERACTION_ID_HEADER, INTERACTION_ID_LOG_LABEL, interactionIdOf } from './interaction-id.ts';
 
 /** Limits every listener enforces (Tiger Style: a bound on everything a client controls). */
@@ -79,6 +79,7 @@ function escapeUndecodablePath(req: IncomingMessage): string {
  */
 const PROVIDER_METHODS: Readonly<Record<string, readonly string[]>> = {
   [DISCOVERY_PATH]: ['GET', 'HEAD'],
+  [AUTHORIZATION_SERVER_METADATA_PATH]: ['GET', 'HEAD'],
   [OIDC_ROUTES.jwks]: ['GET', 'HEAD'],
   [OIDC_ROUTES.authorization]: ['GET', 'HEAD'],
   [OIDC_ROUTES.pushed_authorization_request]: ['POST'],

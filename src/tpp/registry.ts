@@ -4,16 +4,23 @@
 import { createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { FAPI_CLIENT_METADATA } from '../auth/provider.ts';
+import { fapi2ClientMetadata, SENDER_CONSTRAINTS, type SenderConstraint } from '../auth/fapi-profiles.ts';
 import type { Db } from '../store/db.ts';
 import { issueClientCertificate, selfSignedClientCertificate, type DevPki } from '../pki/dev-pki.ts';
 
 export const TPP_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
 export type TppAuthMethod = (typeof TPP_AUTH_METHODS)[number];
+/** FAPI 1.0 Advanced (the default) or the FAPI 2.0 Security Profile. */
+export const TPP_PROFILES = ['fapi1', 'fapi2'] as const;
+export type TppProfile = (typeof TPP_PROFILES)[number];
 
 export interface TppRegistration {
   name: string;
   redirectUris: string[];
   authMethod: TppAuthMethod;
+  profile?: TppProfile | undefined;
+  /** FAPI 2.0 only: tokens bound to the TLS certificate (default) or to a DPoP key. */
+  senderConstraint?: SenderConstraint | undefined;
   /** 電子決済等代行業者 登録番号, e.g. '関東財務局長（電代）第1号'. */
   registrationNumber?: string | undefined;
 }
@@ -43,6 +50,13 @@ export function validateRegistration(input: TppRegistration): TppRegistration {
   if (!TPP_AUTH_METHODS.includes(input.authMethod)) {
     throw new TppRegistrationError(`unknown auth method '${input.authMethod}': use one of ${TPP_AUTH_METHODS.join(', ')}`);
   }
+  const profile = input.profile ?? 'fapi1';
+  if (!TPP_PROFILES.includes(profile)) throw new TppRegistrationError(`unknown profile '${profile}': use one of ${TPP_PROFILES.join(', ')}`);
+  if (input.senderConstraint !== undefined && !SENDER_CONSTRAINTS.includes(input.senderConstraint)) {
+    throw new TppRegistrationError(`unknown sender constraint '${input.senderConstraint}': use one of ${SENDER_CONSTRAINTS.join(', ')}`);
+  }
+  // FAPI 1.0 Advanced binds tokens to certificates only (5.2.2-5).
+  if (profile === 'fapi1' && input.senderConstraint === 'dpop') throw new TppRegistrationError('DPoP-bound tokens need the fapi2 profile');
   if (input.redirectUris.length === 0 || input.redirectUris.length > LIMITS.redirectUris) {
     throw new TppRegistrationError(`give 1 to ${LIMITS.redirectUris} redirect URIs`);
   }
@@ -92,6 +106,7 @@ export async function registerTpp(db: Db, pki: DevPki, input: TppRegistration): 
     token_endpoint_auth_method: registration.authMethod,
     jwks: { keys },
     ...FAPI_CLIENT_METADATA,
+    ...(registration.profile === 'fapi2' ? fapi2ClientMetadata(registration.senderConstraint ?? 'mtls') : {}),
     ...(registration.authMethod === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256' } : {}),
     ...(registration.authMethod === 'tls_client_auth' ? { tls_client_auth_subject_dn: certificate.subjectDn } : {}),
   };

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../store/db.ts';
 import type { DevPki } from '../pki/dev-pki.ts';
-import { registerTpp, TPP_AUTH_METHODS, TppRegistrationError, type TppAuthMethod } from './registry.ts';
+import { SENDER_CONSTRAINTS } from '../auth/fapi-profiles.ts';
+import { registerTpp, TPP_AUTH_METHODS, TPP_PROFILES, TppRegistrationError, type TppRegistration } from './registry.ts';
 
 export const SANDBOX_ADMIN_PATH = '/sandbox/tpps';
 
@@ -20,6 +21,8 @@ const Body = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 100 }),
     redirectUris: Type.Array(Type.String({ maxLength: 2000 }), { minItems: 1, maxItems: 10 }),
     authMethod: Type.Union(TPP_AUTH_METHODS.map((m) => Type.Literal(m))),
+    profile: Type.Optional(Type.Union(TPP_PROFILES.map((p) => Type.Literal(p)))),
+    senderConstraint: Type.Optional(Type.Union(SENDER_CONSTRAINTS.map((c) => Type.Literal(c)))),
     registrationNumber: Type.Optional(Type.String({ maxLength: 100 })),
   },
   { additionalProperties: false },
@@ -27,7 +30,7 @@ const Body = Type.Object(
 
 export async function sandboxAdminRoutes(app: FastifyInstance, { db, pki, adminToken }: SandboxAdminOptions): Promise<void> {
   const expected = Buffer.from(`Bearer ${adminToken}`);
-  app.post<{ Body: { name: string; redirectUris: string[]; authMethod: TppAuthMethod; registrationNumber?: string } }>(
+  app.post<{ Body: TppRegistration }>(
     SANDBOX_ADMIN_PATH,
     { schema: { body: Body } },
     async (request, reply) => {

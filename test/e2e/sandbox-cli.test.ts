@@ -79,6 +79,18 @@ test('client create explains what is missing', async () => {
   const bad = await run(['client', 'create', '--name', 'X', '--redirect-uri', 'http://insecure.example/cb', '--auth', 'tls_client_auth', '--out', join(workDir, 'bad')]);
   assert.equal(bad.code, 2);
   assert.match(bad.output, /https/);
+  const dpopWithFapi1 = await run(['client', 'create', '--name', 'X', '--redirect-uri', 'https://localhost:3000/cb', '--auth', 'private_key_jwt', '--sender-constraint', 'dpop', '--out', join(workDir, 'bad')]);
+  assert.equal(dpopWithFapi1.code, 2);
+  assert.match(dpopWithFapi1.output, /DPoP-bound tokens need the fapi2 profile/);
+});
+
+test('client create --profile fapi2 registers a FAPI 2.0 client, with DPoP when asked', async () => {
+  const dir = join(workDir, 'fapi2-tpp');
+  const created = await run(['client', 'create', '--name', 'Kakeibo 2', '--redirect-uri', 'https://localhost:3000/cb', '--auth', 'private_key_jwt', '--profile', 'fapi2', '--sender-constraint', 'dpop', '--out', dir]);
+  assert.equal(created.code, 0, created.output);
+  const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
+  assert.equal(client.ginko_fapi_profile, '2.0');
+  assert.equal(client.dpop_bound_access_tokens, true);
 });
 
 test('keys create writes an owner-only key file for GINKO_KEYS_FILE, and never replaces one', async () => {

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, type GinkoConfig } from '../../src/config/config.ts';
 import { startBank, type RunningBank } from '../../src/server.ts';
-import { registerTpp, type RegisteredTpp, type TppAuthMethod } from '../../src/tpp/registry.ts';
+import { registerTpp, type RegisteredTpp, type TppAuthMethod, type TppRegistration } from '../../src/tpp/registry.ts';
 
 export interface TestBank extends RunningBank {
   /** Registers a TPP exactly as `ginko client create` does. */
-  registerTpp(authMethod: TppAuthMethod, options?: { name?: string; redirectUris?: string[] }): Promise<RegisteredTpp>;
+  registerTpp(authMethod: TppAuthMethod, options?: Partial<Pick<TppRegistration, 'name' | 'redirectUris' | 'profile' | 'senderConstraint'>>): Promise<RegisteredTpp>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +36,8 @@ export async function startTestBank(env: Record<string, string> = {}, logger?: L
         name: options.name ?? `Test TPP (${authMethod})`,
         redirectUris: options.redirectUris ?? [TPP_REDIRECT_URI, `${TPP_REDIRECT_URI}?second=1`],
         authMethod,
+        profile: options.profile,
+        senderConstraint: options.senderConstraint,
       }),
     async stop() {
       await bank.close();

@@ -50,8 +50,8 @@ export class Client {
     readonly tpp: TestTpp,
   ) {}
 
-  static async register(bank: TestBank, method: TppAuthMethod): Promise<Client> {
-    return new Client(bank, await TestTpp.create(bank, await bank.registerTpp(method)));
+  static async register(bank: TestBank, method: TppAuthMethod, options?: Parameters<TestBank['registerTpp']>[1]): Promise<Client> {
+    return new Client(bank, await TestTpp.create(bank, await bank.registerTpp(method, options)));
   }
 
   get registered(): TestTpp['registered'] {

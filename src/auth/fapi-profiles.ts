@@ -1,0 +1,71 @@
+// FAPI 1.0 Advanced and the FAPI 2.0 Security Profile side by side: each client's registered metadata
+// names its profile, and oidc-provider asks for it per request (`features.fapi.profile`). FAPI 1.0
+// Advanced is the default, so every TPP registered before FAPI 2.0 existed keeps its flows.
+import { hkdfSync } from 'node:crypto';
+import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AuthorizationServerKeys } from './keys.ts';
+
+/** The extra client metadata property that chooses the profile. */
+export const PROFILE_METADATA = 'ginko_fapi_profile';
+export const FAPI_PROFILES = ['1.0', '2.0'] as const;
+export type FapiProfile = (typeof FAPI_PROFILES)[number];
+
+/** How a FAPI 2.0 client's tokens are sender-constrained (5.3.2.1-5: mTLS or DPoP); FAPI 1.0 knows only mTLS. */
+export const SENDER_CONSTRAINTS = ['mtls', 'dpop'] as const;
+export type SenderConstraint = (typeof SENDER_CONSTRAINTS)[number];
+
+/** oidc-provider's Client, as its hooks receive it (undefined where no client is known, e.g. discovery). */
+type WithMetadata = { metadata(): ClientMetadata } | undefined;
+
+export function profileOf(client: WithMetadata): FapiProfile {
+  return client?.metadata()[PROFILE_METADATA] === '2.0' ? '2.0' : '1.0';
+}
+
+/** `features.fapi.profile`: oidc-provider's names for the two profiles. */
+export function oidcProviderProfile(_ctx: KoaContextWithOIDC, client: WithMetadata): '1.0 Final' | '2.0' {
+  return profileOf(client) === '2.0' ? '2.0' : '1.0 Final';
+}
+
+/** `extraClientMetadata`: the profile is registered like any other client metadata, and checked. */
+export const PROFILE_CLIENT_METADATA: NonNullable<Configuration['extraClientMetadata']> = {
+  properties: [PROFILE_METADATA],
+  validator(_ctx, key, value) {
+    if (key === PROFILE_METADATA && value !== undefined && !(FAPI_PROFILES as readonly unknown[]).includes(value)) {
+      throw new errors.InvalidClientMetadata(`${PROFILE_METADATA} must be one of ${FAPI_PROFILES.join(', ')}`);
+    }
+  },
+};
+
+/**
+ * What a FAPI 2.0 client registers instead of the FAPI 1.0 defaults: pushed requests only (5.3.2.2-2),
+ * plain form parameters (signed request objects belong to Message Signing), `code` only with the
+ * response in the query and `iss` beside it (5.3.2.2-1, -7; oidc-provider always adds `iss`), and its
+ * tokens bound to its certificate or to a DPoP key, never both (oidc-provider refuses two bindings).
+ */
+export function fapi2ClientMetadata(senderConstraint: SenderConstraint): Partial<ClientMetadata> {
+  return {
+    [PROFILE_METADATA]: '2.0',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    require_pushed_authorization_requests: true,
+    require_signed_request_object: false,
+    id_token_signed_response_alg: 'PS256',
+    tls_client_certificate_bound_access_tokens: senderConstraint === 'mtls',
+    dpop_bound_access_tokens: senderConstraint === 'dpop',
+  };
+}
+
+/** oidc-provider wants exactly 32 bytes for the DPoP nonce secret. */
+const DPOP_NONCE_SECRET_BYTES = 32;
+
+/**
+ * RFC 9449 §8 server nonces. Every node must mint and accept the same nonces, so the secret comes from
+ * the keys file every node loads: derived (HKDF, its own label) from the cookie signing secret, which
+ * keeps key files made before DPoP valid. Rotating the cookie secret rotates it: a nonce in flight is
+ * then refused once with `use_dpop_nonce` and the client retries with the new one.
+ */
+export function dpopNonceSecret(keys: AuthorizationServerKeys): Buffer {
+  const cookieSecret = keys.cookieKeys[0];
+  if (cookieSecret === undefined) throw new Error('the keys file has no cookie secret');
+  return Buffer.from(hkdfSync('sha256', cookieSecret, Buffer.alloc(0), 'ginko DPoP nonce secret', DPOP_NONCE_SECRET_BYTES));
+}

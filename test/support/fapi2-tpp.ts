@@ -1,0 +1,90 @@
+// A FAPI 2.0 TPP as a real client would be written: openid-client over mTLS with its own certificate,
+// plain parameters pushed (PAR), `code` with PKCE S256 and `iss` checked, its tokens bound to its
+// certificate or to a DPoP key (openid-client's DPoP handle: proofs, server nonces and retries).
+import * as client from 'openid-client';
+import { generateKeyPair, importJWK, type GenerateKeyPairResult } from 'jose';
+import type { Agent } from 'undici';
+import type { TestBank } from './bank.ts';
+import { CustomerBrowser } from './browser.ts';
+import { endpointsOf, loginAndConsent, mtlsAgent, type TestTpp, viaAgent } from './tpp.ts';
+
+/** The conformance suite's `openid` variant: OpenID Connect (id_token) or plain OAuth (no `openid`, RFC 8414 metadata). */
+export type OpenIdVariant = 'openid_connect' | 'plain_oauth';
+
+export interface Customer {
+  loginId: string;
+  password: string;
+}
+
+export class Fapi2Tpp {
+  private constructor(
+    readonly bank: TestBank,
+    readonly registered: TestTpp['registered'],
+    readonly config: client.Configuration,
+    readonly agent: Agent,
+    /** The DPoP key pair of a DPoP client (its access tokens are bound to it); undefined for an mTLS client. */
+    readonly dpopKeys: GenerateKeyPairResult | undefined,
+    private readonly dpop: client.DPoPHandle | undefined,
+  ) {}
+
+  /** Reads the bank's metadata where the variant's client would: OpenID discovery or RFC 8414. */
+  static async create(bank: TestBank, registered: TestTpp['registered'], variant: OpenIdVariant): Promise<Fapi2Tpp> {
+    const agent = mtlsAgent(bank, registered);
+    const signingKey = (await importJWK(registered.signingKey, 'PS256')) as client.CryptoKey;
+    const auth = registered.metadata.token_endpoint_auth_method === 'private_key_jwt' ? client.PrivateKeyJwt(signingKey) : client.TlsClientAuth();
+    const config = await client.discovery(new URL(bank.config.browser.publicUrl), registered.clientId, { use_mtls_endpoint_aliases: true }, auth, {
+      [client.customFetch]: viaAgent(agent),
+      algorithm: variant === 'plain_oauth' ? 'oauth2' : 'oidc',
+    });
+    const dpopKeys = registered.metadata.dpop_bound_access_tokens === true ? await generateKeyPair('ES256') : undefined;
+    return new Fapi2Tpp(bank, registered, config, agent, dpopKeys, dpopKeys && client.getDPoPHandle(config, dpopKeys));
+  }
+
+  get redirectUri(): string {
+    return (this.registered.metadata.redirect_uris as string[])[0]!;
+  }
+
+  /** The pushed authorization request of a linking: what the customer's browser then opens. */
+  async authorizationUrl(variant: OpenIdVariant): Promise<{ url: URL; checks: client.AuthorizationCodeGrantChecks }> {
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = variant === 'openid_connect' ? client.randomNonce() : undefined;
+    const params: Record<string, string> = {
+      redirect_uri: this.redirectUri,
+      scope: variant === 'openid_connect' ? 'openid accounts' : 'accounts',
+      state,
+      ...(nonce ? { nonce } : {}),
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+    };
+    const url = await client.buildAuthorizationUrlWithPAR(this.config, params, this.dpopOptions());
+    return { url, checks: { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: variant === 'openid_connect' } };
+  }
+
+  /** The whole linking: PAR, customer login and consent, code exchange (iss, state, PKCE checked by openid-client). */
+  async link(variant: OpenIdVariant, customer: Customer): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    const { url, checks } = await this.authorizationUrl(variant);
+    const browser = new CustomerBrowser(endpointsOf(this.bank).caCertificatePem, this.redirectUri);
+    try {
+      const tppUrl = await loginAndConsent(browser, url.href, customer);
+      return await client.authorizationCodeGrant(this.config, new URL(tppUrl), checks, undefined, this.dpopOptions());
+    } finally {
+      await browser.close();
+    }
+  }
+
+  /** A bank API call as openid-client makes it: Bearer over mTLS, or DPoP with a fresh proof. */
+  async api(path: string, accessToken: string): Promise<{ status: number; body: any }> {
+    const url = new URL(`${this.bank.config.mtls.publicUrl}/api/v1${path}`);
+    const response = await client.fetchProtectedResource(this.config, accessToken, url, 'GET', undefined, new Headers({ accept: 'application/json' }), this.dpopOptions());
+    return { status: response.status, body: await response.json() };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private dpopOptions(): client.DPoPOptions | undefined {
+    return this.dpop ? { DPoP: this.dpop } : undefined;
+  }
+}
