@@ -3,12 +3,12 @@
 // the same folder; its resident memory idle after each, and under scenario 1's load (50 connections
 // on balances) after the restart.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CUSTOMERS } from '../src/bank/demo-data.ts';
 import { freePort } from '../test/support/bank.ts';
-import { TestTpp } from '../test/support/tpp.ts';
+import { tppFromFolder } from '../test/support/tpp.ts';
 import { balancesLoad } from './api-read.ts';
 import { rssMiB, sampleRss, type LoadResult } from './measure.ts';
 import { fmt, met, type BenchContext, type ScenarioResult } from './report.ts';
@@ -69,22 +69,6 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
       else reject(new Error(`ginko ${args.join(' ')} exited with ${code}: ${output}`));
     });
   });
-}
-
-/** The TPP from nothing but its `ginko client create` folder, as the README tells a TPP to. */
-async function tppFromFolder(dir: string): Promise<TestTpp> {
-  const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
-  const file = (name: string) => readFileSync(join(dir, client.files[name]), 'utf8');
-  return TestTpp.create(
-    { issuer: client.issuer, mtlsUrl: new URL(client.api_base_url).origin, caCertificatePem: file('ca_certificate') },
-    {
-      clientId: client.client_id,
-      metadata: { redirect_uris: client.redirect_uris, token_endpoint_auth_method: client.token_endpoint_auth_method },
-      signingKey: JSON.parse(file('signing_key')),
-      certificatePem: file('certificate'),
-      privateKeyPem: file('certificate_key'),
-    },
-  );
 }
 
 export async function footprintScenario(ctx: BenchContext): Promise<ScenarioResult> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { freePort } from '../support/bank.ts';
-import { TestTpp } from '../support/tpp.ts';
+import { tppFromFolder } from '../support/tpp.ts';
 
 const GINKO = join(import.meta.dirname, '../../bin/ginko.js');
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -107,22 +107,6 @@ test('keys create writes an owner-only key file for GINKO_KEYS_FILE, and never r
   assert.match(again.output, /exists: keys are never overwritten/);
   assert.equal(readFileSync(file, 'utf8'), JSON.stringify(keys, null, 2), 'the file is untouched');
 });
-
-/** Builds the TPP from nothing but the registration folder, as the README tells a TPP to. */
-async function tppFromFolder(dir: string): Promise<TestTpp> {
-  const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
-  const file = (name: string) => readFileSync(join(dir, client.files[name]), 'utf8');
-  return TestTpp.create(
-    { issuer: client.issuer, mtlsUrl: new URL(client.api_base_url).origin, caCertificatePem: file('ca_certificate') },
-    {
-      clientId: client.client_id,
-      metadata: { redirect_uris: client.redirect_uris, token_endpoint_auth_method: client.token_endpoint_auth_method },
-      signingKey: JSON.parse(file('signing_key')),
-      certificatePem: file('certificate'),
-      privateKeyPem: file('certificate_key'),
-    },
-  );
-}
 
 async function startSandbox(): Promise<{ child: ChildProcess; output: string }> {
   const child = spawn(process.execPath, [GINKO, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,7 @@
 // A TPP as a real FAPI 1.0 Advanced client would be written: openid-client over mTLS with its own
 // certificate, signed request objects (by value or pushed), `code id_token` or JARM.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as client from 'openid-client';
 import { importJWK, type JWK } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -204,3 +206,18 @@ async function privateKey(jwk: JWK): Promise<client.CryptoKey> {
   return (await importJWK(jwk, jwk.alg ?? 'PS256')) as client.CryptoKey;
 }
 
+/** The TPP from nothing but its `ginko client create` folder, as the README tells a TPP to. */
+export async function tppFromFolder(dir: string): Promise<TestTpp> {
+  const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
+  const file = (name: string) => readFileSync(join(dir, client.files[name]), 'utf8');
+  return TestTpp.create(
+    { issuer: client.issuer, mtlsUrl: new URL(client.api_base_url).origin, caCertificatePem: file('ca_certificate') },
+    {
+      clientId: client.client_id,
+      metadata: { redirect_uris: client.redirect_uris, token_endpoint_auth_method: client.token_endpoint_auth_method },
+      signingKey: JSON.parse(file('signing_key')),
+      certificatePem: file('certificate'),
+      privateKeyPem: file('certificate_key'),
+    },
+  );
+}
