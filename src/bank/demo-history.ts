@@ -4,6 +4,7 @@
 // would refuse it (振替不能), so customer balances never go negative.
 import assert from 'node:assert/strict';
 import { type AmountRange, type Counterparty, DEMO_CUSTOMERS, type DemoCustomerProfile } from './demo-customers.ts';
+import type { DepositAccount } from './accounts.ts';
 import { INTERNAL_ACCOUNTS } from './internal-accounts.ts';
 import { addDays, dayOfWeek, firstDayOfMonth, jstDate, jstInstant } from './jst.ts';
 import { assertBalancedEntry, type PostingInput } from './ledger.ts';
@@ -22,17 +23,10 @@ const NATIONAL_TAX_RATE = 0.15315;
 const LOCAL_TAX_RATE = 0.05;
 const TRANSFER_LIMIT_YEN = 1_000_000;
 
-export interface DemoAccount {
-  accountId: string;
+/** A demo deposit account as the seed plans it: the account the API shows, plus its owner. */
+export interface DemoAccount extends Omit<DepositAccount, 'currencyCode' | 'transferLimitAmountYen'> {
   customerId: string;
-  branchCode: string;
-  branchName: string;
-  accountTypeCode: string;
-  accountTypeName: string;
-  accountNumber: string;
-  accountName: string;
-  accountNameKana: string;
-  primaryAccountCode: '1' | '2';
+  /** Null where the product has no per-transfer limit (貯蓄). */
   transferLimitAmountYen: number | null;
 }
 
