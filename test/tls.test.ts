@@ -116,6 +116,8 @@ test('other TLS 1.2 suites are refused', async () => {
     'ECDHE-RSA-AES128-SHA256', // CBC
     'ECDHE-RSA-AES128-SHA', // CBC, SHA-1
     'DHE-RSA-AES128-SHA256',
+    'DHE-RSA-AES128-GCM-SHA256', // FAPI 1.0 lists it, FAPI 2.0 (BCP 195) does not
+    'DHE-RSA-AES256-GCM-SHA384',
   ]) {
     await assertRefused({ maxVersion: 'TLSv1.2', ciphers: `${cipher}@SECLEVEL=0` }, /ALERT_HANDSHAKE_FAILURE/);
   }

@@ -1,17 +1,21 @@
-// TLS settings of the HTTPS listeners, per FAPI 1.0 Advanced §8.5 (TLS considerations):
-//   * TLS 1.2 or later only;
-//   * with TLS 1.2, only the four RFC 7525-recommended suites below; all of them use (EC)DHE for
-//     forward secrecy, AES-GCM for AEAD, and RSA authentication;
-//   * TLS 1.3 is allowed; its suites are all AEAD with forward secrecy, so any of them will do.
+// TLS settings of the HTTPS listeners, which serve FAPI 1.0 Advanced and FAPI 2.0 clients alike, so
+// they follow both profiles at once:
+//   * TLS 1.2 or later only (FAPI 1.0 Advanced 8.5-1, FAPI 2.0 Security Profile 5.2.1);
+//   * with TLS 1.2, only the suites both allow: FAPI 1.0 lists the ECDHE-RSA and DHE-RSA AES-GCM suites
+//     (8.5-2), FAPI 2.0 only BCP 195's (RFC 9325 §4.2: ECDHE-RSA and ECDHE-ECDSA AES-GCM, no DHE, 5.2.2).
+//     What is left is the two ECDHE-RSA suites: forward secrecy, AEAD, RSA authentication;
+//   * TLS 1.3 is allowed (and preferred); its suites are all AEAD with forward secrecy.
 import { createPrivateKey } from 'node:crypto';
 import type { ServerOptions } from 'node:https';
 
-/** FAPI 1.0 Advanced §8.5: the only cipher suites permitted with TLS 1.2 (OpenSSL names). */
+/**
+ * The only cipher suites permitted with TLS 1.2 (OpenSSL names): on both the FAPI 1.0 Advanced list and
+ * BCP 195's. The DHE-RSA suites FAPI 1.0 also lists are refused, as FAPI 2.0 requires; the ECDHE-ECDSA
+ * ones FAPI 2.0 also allows would need an EC certificate, and FAPI 1.0 forbids them.
+ */
 export const FAPI_TLS12_CIPHERS = [
   'ECDHE-RSA-AES128-GCM-SHA256', // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
   'ECDHE-RSA-AES256-GCM-SHA384', // TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-  'DHE-RSA-AES128-GCM-SHA256', // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
-  'DHE-RSA-AES256-GCM-SHA384', // TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
 ] as const;
 
 /**
@@ -21,7 +25,7 @@ export const FAPI_TLS12_CIPHERS = [
 export const TLS13_CIPHERS = ['TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'] as const;
 
 export interface FapiTlsInput {
-  /** Server certificate (PEM). Must carry an RSA key: every FAPI TLS 1.2 suite is *-RSA-*. */
+  /** Server certificate (PEM). Must carry an RSA key: both TLS 1.2 suites are ECDHE-RSA. */
   certificatePem: string;
   privateKeyPem: string;
   /** The CA whose client certificates count as chained (`socket.authorized`) for tls_client_auth. */
@@ -48,10 +52,8 @@ export function fapiTlsOptions(input: FapiTlsInput): ServerOptions {
     minVersion: 'TLSv1.2',
     maxVersion: 'TLSv1.3',
     ciphers: [...TLS13_CIPHERS, ...FAPI_TLS12_CIPHERS].join(':'),
-    // Our order, not the client's: ECDHE before DHE, then the listed order.
+    // Our order, not the client's: the listed order.
     honorCipherOrder: true,
-    // The DHE suites need DH parameters; 'auto' lets OpenSSL choose a group sized to the key.
-    dhparam: 'auto',
   };
 
   if (input.requestClientCertificate) {

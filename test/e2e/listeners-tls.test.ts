@@ -1,5 +1,6 @@
-// End to end: the TLS checks of the FAPI 1.0 Advanced conformance suite (research/fapi-conformance.md
-// §1.7, FAPI1-ADV-8.5) against the two live listeners of a running bank, with node:tls as the client.
+// End to end: the TLS checks of the FAPI 1.0 Advanced and FAPI 2.0 conformance suites
+// (research/fapi-conformance.md §1.7 and §2.7: FAPI1-ADV-8.5, FAPI2-SP-5.2) against the two live
+// listeners of a running bank, with node:tls as the client.
 // test/tls.test.ts checks fapiTlsOptions in isolation; this checks what the bank actually serves.
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
@@ -9,8 +10,10 @@ import { connect, type ConnectionOptions } from 'node:tls';
 import { FAPI_TLS12_CIPHERS } from '../../src/http/tls.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
 
-/** TLS 1.2 suites FAPI does not allow (8.5-1), each one the server must refuse. */
+/** TLS 1.2 suites FAPI 1.0 (8.5-1) or FAPI 2.0 (5.2.2, BCP 195 only) does not allow, each one the server must refuse. */
 const DISALLOWED_TLS12_CIPHERS = [
+  'DHE-RSA-AES128-GCM-SHA256', // on the FAPI 1.0 list, but not BCP 195's: a failure under FAPI 2.0
+  'DHE-RSA-AES256-GCM-SHA384',
   'ECDHE-RSA-CHACHA20-POLY1305', // AEAD with forward secrecy, but not on the FAPI list
   'ECDHE-ECDSA-AES128-GCM-SHA256', // not RSA-authenticated (our certificate could not serve it anyway)
   'AES128-GCM-SHA256', // no forward secrecy
