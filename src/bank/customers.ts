@@ -1,7 +1,6 @@
 // Customers (預金者) and their login.
-import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
-import { hashPassword, PASSWORD_MAX_LENGTH, verifyPassword } from './passwords.ts';
+import { PASSWORD_MAX_LENGTH, verifyPasswordOrDecoy } from './passwords.ts';
 
 export interface Customer {
   customerId: string;
@@ -38,9 +37,6 @@ export async function customerByLoginId(db: Db, loginId: string): Promise<Custom
   return row && toCustomer(row);
 }
 
-/** Hash of a password nobody knows: an unknown login id costs the same scrypt work as a known one. */
-let decoyHash: Promise<string> | undefined;
-
 /** The customer when the login id exists and the password matches; undefined otherwise, in about the same time. */
 export async function verifyCustomerLogin(db: Db, loginId: string, password: string): Promise<Customer | undefined> {
   if (loginId.length === 0 || loginId.length > LOGIN_ID_MAX_LENGTH || password.length === 0 || password.length > PASSWORD_MAX_LENGTH) {
@@ -51,10 +47,5 @@ export async function verifyCustomerLogin(db: Db, loginId: string, password: str
     .select(['customer_id', 'login_id', 'name', 'name_kana', 'password_hash'])
     .where('login_id', '=', loginId)
     .executeTakeFirst();
-  if (!row) {
-    decoyHash ??= hashPassword(randomUUID());
-    await verifyPassword(password, await decoyHash);
-    return undefined;
-  }
-  return (await verifyPassword(password, row.password_hash)) ? toCustomer(row) : undefined;
+  return (await verifyPasswordOrDecoy(password, row?.password_hash)) && row ? toCustomer(row) : undefined;
 }

@@ -2,7 +2,7 @@
 // cost can be raised later without invalidating stored hashes:  scrypt$1$ln=15,r=8,p=3$<salt>$<key>
 // (base64url salt and key). ln=15,r=8,p=3 is one of OWASP's equivalent scrypt settings, with 32 MiB of memory.
 import assert from 'node:assert/strict';
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, randomUUID, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const VERSION = '1';
 const COST = { logN: 15, r: 8, p: 3 } as const;
@@ -47,4 +47,15 @@ export async function verifyPassword(password: string, encoded: string): Promise
   const expected = Buffer.from(match[5]!, 'base64url');
   const actual = await derive(password, Buffer.from(match[4]!, 'base64url'), cost);
   return timingSafeEqual(actual, expected);
+}
+
+/** Hash of a password nobody knows: an unknown login costs the same scrypt work as a known one. */
+let decoyHash: Promise<string> | undefined;
+
+/** verifyPassword against `encoded`, or, when there is no such login, against a decoy: false in about the same time. */
+export async function verifyPasswordOrDecoy(password: string, encoded: string | undefined): Promise<boolean> {
+  if (encoded !== undefined) return verifyPassword(password, encoded);
+  decoyHash ??= hashPassword(randomUUID());
+  await verifyPassword(password, await decoyHash);
+  return false;
 }

@@ -75,7 +75,12 @@ export interface TppsTable {
   name: string;
   /** 電子決済等代行業者 登録番号, when the TPP has one. */
   registration_number: string | null;
-  status: 'active' | 'suspended';
+  /** `deregistered`: the TPP deleted its own registration (RFC 7592); final. */
+  status: 'active' | 'suspended' | 'deregistered';
+  /** Whom the bank calls about this TPP (an e-mail address or phone number), when the operator recorded one. */
+  contact: ColumnType<string | null, string | null | undefined, string | null>;
+  /** https URL or validated image data URL shown on the consent page (tpp/logo.ts). */
+  logo_uri: ColumnType<string | null, string | null | undefined, string | null>;
   /** oidc-provider client metadata (redirect_uris, jwks, token_endpoint_auth_method, …). */
   metadata: ColumnType<Record<string, unknown>, string, string>;
   created_at: CreatedAt;
@@ -219,9 +224,15 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   customer_totp: CustomerTotpTable;
   customer_sessions: CustomerSessionsTable;
+  customer_passkeys: CustomerPasskeysTable;
+  passkey_challenges: PasskeyChallengesTable;
+  login_failures: LoginFailuresTable;
   security_events: SecurityEventsTable;
   audit_log: AuditLogTable;
   audit_chain_head: AuditChainHeadTable;
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  operator_api_tokens: OperatorApiTokensTable;
 }
 
 /** A customer logged in to the bank's own pages; the cookie holds the id, the table only its hash. */
@@ -230,5 +241,70 @@ export interface CustomerSessionsTable {
   customer_id: string;
   created_at: CreatedAt;
   last_seen_at: Date;
+  expires_at: Date;
+}
+
+/** A customer's passkey: a WebAuthn credential, its COSE public key and signature counter. */
+export interface CustomerPasskeysTable {
+  /** base64url, as the authenticator reports it. */
+  credential_id: string;
+  customer_id: string;
+  public_key: Uint8Array;
+  sign_count: Int8;
+  /** Space-separated WebAuthn transports ('internal hybrid'), hints for the browser. */
+  transports: string;
+  /** Synced to a cloud account (backup state): a software key rather than one bound to hardware. */
+  backed_up: boolean;
+  name: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+}
+
+/** The challenge a page handed out for one ceremony (`binding` names it: an interaction, a session). */
+export interface PasskeyChallengesTable {
+  binding: string;
+  challenge: string;
+  /** Set when only this customer's passkeys may answer (enrolment, transfer approval). */
+  customer_id: string | null;
+  expires_at: Date;
+}
+
+/** Failed logins per login ID (its SHA-256), for back-off and lock. */
+export interface LoginFailuresTable {
+  login_key: string;
+  failures: number;
+  last_failed_at: Date;
+  locked_until: Date | null;
+}
+
+/** A bank operator (console and admin API): scrypt password and TOTP, like a customer, and a role. */
+export interface OperatorsTable {
+  operator_id: string;
+  /** The login name, lower case. */
+  name: string;
+  role: 'admin' | 'auditor';
+  password_hash: string;
+  totp_secret_base32: string;
+  totp_last_used_step: Int8 | null;
+  failed_logins: Generated<number>;
+  locked_until: Date | null;
+  created_at: CreatedAt;
+}
+
+/** An operator logged in to the console; like customer_sessions. */
+export interface OperatorSessionsTable {
+  session_hash: string;
+  operator_id: string;
+  created_at: CreatedAt;
+  last_seen_at: Date;
+  expires_at: Date;
+}
+
+/** A bearer token for the admin API, made by `ginko operator token`; only its SHA-256 is kept. */
+export interface OperatorApiTokensTable {
+  token_hash: string;
+  operator_id: string;
+  label: string;
+  created_at: CreatedAt;
   expires_at: Date;
 }
