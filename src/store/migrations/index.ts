@@ -6,20 +6,14 @@ import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_transfers.ts';
 import * as m0003 from './0003_security.ts';
 import * as m0005 from './0005_customer_sessions.ts';
-import * as m0012 from './0012_access_notices.ts';
 import * as m0007 from './0007_operators.ts';
-import * as m0006 from './0006_passkeys.ts';
-import * as m0011 from './0011_tpp_deregistration.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_transfers': m0002,
   '0003_security': m0003,
   '0005_customer_sessions': m0005,
-  '0012_access_notices': m0012,
   '0007_operators': m0007,
-  '0006_passkeys': m0006,
-  '0011_tpp_deregistration': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
