@@ -12,6 +12,7 @@ import { customerAccounts } from '../src/bank/accounts.ts';
 import { DEMO_CUSTOMERS, seedDemoBank } from '../src/bank/demo-data.ts';
 import { addDays, jstDate } from '../src/bank/jst.ts';
 import { openStore, type Store } from '../src/store/db.ts';
+import { dpopNonces } from '../src/auth/dpop-nonces.ts';
 
 const NOW = new Date('2025-06-15T03:00:00Z'); // 12:00 JST
 const TODAY = jstDate(NOW);
@@ -53,7 +54,7 @@ const testCertificate: BankApiOptions['clientCertificateThumbprint'] = (request)
 async function buildApp(options: Partial<BankApiOptions> = {}): Promise<FastifyInstance> {
   const instance = Fastify({ logger: false });
   await instance.register(resourceMetadataRoute, { resource: 'https://bank.example:8444/api/v1', authorizationServer: 'https://bank.example:8443' });
-  await instance.register(bankApiPlugin, { prefix: '/api/v1', db: store.db, tokens: lookup, pageSizeLimit: 50, clientCertificateThumbprint: testCertificate, clock: () => NOW, dpop: { publicUrl: 'https://bank.example:8444', replay: { firstUse: async () => true } }, ...options });
+  await instance.register(bankApiPlugin, { prefix: '/api/v1', db: store.db, tokens: lookup, pageSizeLimit: 50, clientCertificateThumbprint: testCertificate, clock: () => NOW, dpop: { publicUrl: 'https://bank.example:8444', replay: { firstUse: async () => true }, nonces: dpopNonces({ signingKeys: [], cookieKeys: ['bank-api test'] }) }, ...options });
   await instance.ready();
   return instance;
 }

@@ -1,10 +1,10 @@
 // RFC 9449 §4.3 and §7: the resource server's check of a DPoP proof presented with a DPoP-bound access
 // token. The proof must be a fresh, never-seen `dpop+jwt` signed by the key the token is bound to, for
-// exactly this method and URL and this token.
+// exactly this method and URL and this token, and carry a nonce this bank handed out (§9).
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
-import { invalidDpopProof } from './errors.ts';
+import { invalidDpopProof, useDpopNonce } from './errors.ts';
 
 /** FAPI 2.0 5.4: the same algorithms as everywhere else; `none`, HMAC and RS256 never. */
 export const DPOP_ALGORITHMS = ['PS256', 'ES256'];
@@ -19,6 +19,8 @@ const DPOP_PROOF_WINDOW_SECONDS = 60;
 const DPOP_PROOF_MAX_LENGTH = 4096;
 /** A `jti` longer than this is not a random identifier (RFC 9449 §11.1 asks for ≥ 96 bits). */
 const JTI_MAX_LENGTH = 256;
+/** Our nonces are 43 characters; a longer one is not ours. */
+const NONCE_MAX_LENGTH = 256;
 
 /** Remembers proofs already used, across every node, until they could no longer pass the `iat` window. */
 export interface DpopProofReplay {
@@ -26,10 +28,24 @@ export interface DpopProofReplay {
   firstUse(jkt: string, jti: string, rememberUntil: Date): Promise<boolean>;
 }
 
+/** RFC 9449 §9 server nonces, the same on every node and at the token endpoint (auth/dpop-nonces.ts). */
+export interface DpopNonces {
+  /** The nonce to hand out now (`DPoP-Nonce`). */
+  current(): string;
+  /** Whether a proof's nonce is one handed out recently, by any node. */
+  accepts(nonce: string): boolean;
+}
+
 export interface DpopResourceOptions {
   /** Origin of the mTLS listener as TPPs reach it (GINKO_MTLS_PUBLIC_URL): the `htu` proofs must name. */
   publicUrl: string;
   replay: DpopProofReplay;
+  nonces: DpopNonces;
+}
+
+/** What an accepted proof leaves to say: a newer nonce for the client's next proof (§8.2), if its was older. */
+export interface AcceptedDpopProof {
+  nextNonce: string | undefined;
 }
 
 /** The one DPoP header of the request; two (RFC 9449 §4.3 check 1) or none is no proof. */
@@ -50,7 +66,7 @@ function normalisedUrl(value: string): string | undefined {
   }
 }
 
-export async function verifyDpopProof(request: FastifyRequest, accessToken: string, boundJkt: string, options: DpopResourceOptions, now: Date): Promise<void> {
+export async function verifyDpopProof(request: FastifyRequest, accessToken: string, boundJkt: string, options: DpopResourceOptions, now: Date): Promise<AcceptedDpopProof> {
   const proof = proofOf(request);
   let payload: Record<string, unknown>;
   let jwk: JWK;
@@ -69,8 +85,13 @@ export async function verifyDpopProof(request: FastifyRequest, accessToken: stri
   const iat = payload.iat;
   const nowSeconds = now.getTime() / 1000;
   if (typeof iat !== 'number' || Math.abs(nowSeconds - iat) > DPOP_PROOF_WINDOW_SECONDS) throw invalidDpopProof('the DPoP proof is not fresh (iat)');
+  // §9: a proof without a nonce we handed out is answered with one to use; the client retries once.
+  const nonce = payload.nonce;
+  if (typeof nonce !== 'string' || nonce.length > NONCE_MAX_LENGTH || !options.nonces.accepts(nonce)) throw useDpopNonce(options.nonces.current());
   const jti = payload.jti;
   if (typeof jti !== 'string' || jti === '' || jti.length > JTI_MAX_LENGTH) throw invalidDpopProof('the DPoP proof needs a jti');
   const rememberUntil = new Date((iat + DPOP_PROOF_WINDOW_SECONDS) * 1000);
   if (!(await options.replay.firstUse(boundJkt, jti, rememberUntil))) throw invalidDpopProof('the DPoP proof was already used');
+  const current = options.nonces.current();
+  return { nextNonce: nonce === current ? undefined : current };
 }

@@ -14,6 +14,7 @@ import { DPOP_ALGORITHMS } from './dpop.ts';
  *   E40302 口座を参照する権限がない (account not in the consent, another customer's, or nonexistent: one answer for all)
  *   E40303 TPP停止中
  *   E40401 リソースなし, E40501 メソッド不可, E41301 リクエストが大きすぎる, E41501 メディアタイプ非対応
+ *   E42901 リクエスト過多 (the TPP's or the address's quota is spent; Retry-After says when to come back)
  *   E4xx00 any other client error (E40000 for a plain 400), E50001 システムエラー
  */
 export interface ErrorDetail {
@@ -38,11 +39,13 @@ export class ApiError extends Error {
 }
 
 export interface BearerChallenge {
-  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
+  error: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
   description: string;
   scope?: string;
   /** The scheme the refused token was presented with, or must be: DPoP for DPoP-bound tokens (RFC 9449 §7.1). */
   scheme?: 'Bearer' | 'DPoP';
+  /** RFC 9449 §9: the nonce the client must put in its next proof, sent as `DPoP-Nonce`. */
+  dpopNonce?: string;
 }
 
 /**
@@ -68,6 +71,10 @@ export const invalidToken = (description: string) =>
 export const invalidDpopProof = (description: string) =>
   new ApiError(401, 'E40101', 'アクセストークンが無効です。', undefined, { error: 'invalid_dpop_proof', description, scheme: 'DPoP' });
 
+/** RFC 9449 §9: a DPoP proof without a current server nonce; the client retries with this one. */
+export const useDpopNonce = (nonce: string) =>
+  new ApiError(401, 'E40101', 'アクセストークンが無効です。', undefined, { error: 'use_dpop_nonce', description: 'the DPoP proof must carry the nonce in DPoP-Nonce', scheme: 'DPoP', dpopNonce: nonce });
+
 export const insufficientScope = (scope: string) =>
   new ApiError(403, 'E40301', 'アクセストークンのスコープが不足しています。', undefined, { error: 'insufficient_scope', description: 'the access token lacks a required scope', scope });
 
@@ -83,6 +90,7 @@ const CLIENT_ERRORS: Readonly<Record<number, { errorCode: string; errorMessage: 
   405: { errorCode: 'E40501', errorMessage: '許可されていないメソッドです。' },
   413: { errorCode: 'E41301', errorMessage: 'リクエストが大きすぎます。' },
   415: { errorCode: 'E41501', errorMessage: 'サポートされていないメディアタイプです。' },
+  429: { errorCode: 'E42901', errorMessage: 'リクエストが多すぎます。Retry-After の秒数の後に再度お試しください。' },
 };
 
 function clientError(statusCode: number): ApiError {
@@ -91,6 +99,9 @@ function clientError(statusCode: number): ApiError {
 }
 
 export const notFound = () => clientError(404);
+
+/** A quota is spent (http/quotas.ts); the caller sets Retry-After. */
+export const tooManyRequests = () => clientError(429);
 
 /** For a path the API has, asked with a method it does not take; the caller sets `Allow`. */
 export const methodNotAllowed = () => clientError(405);
@@ -116,6 +127,7 @@ export function apiErrorHandler(error: FastifyError | ApiError | Error, request:
     request.log.info({ errorCode: apiError.errorCode, reason: apiError.bearerChallenge?.description ?? error.message }, 'bank API request refused');
   }
   if (apiError.bearerChallenge) reply.header('www-authenticate', formatChallenges(apiError.statusCode, apiError.bearerChallenge));
+  if (apiError.bearerChallenge?.dpopNonce) reply.header('dpop-nonce', apiError.bearerChallenge.dpopNonce);
   const body: { errorCode: string; errorMessage: string; errorDetails?: ErrorDetail[] } = { errorCode: apiError.errorCode, errorMessage: apiError.errorMessage };
   if (apiError.errorDetails?.length) body.errorDetails = apiError.errorDetails;
   return reply.code(apiError.statusCode).send(body);

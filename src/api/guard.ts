@@ -4,7 +4,7 @@
 // carrying the scope the route requires (`accounts` unless the route says otherwise); backed by a live consent of the same customer and TPP; the TPP active.
 // It then hands the route the customer, the TPP and the consented accounts, and nothing more.
 import assert from 'node:assert/strict';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ACCOUNTS_SCOPE } from '../auth/scopes.ts';
 import { noteConsentUsed } from '../auth/consents.ts';
 import { certificateThumbprint, clientCertificateOf } from '../http/client-certificate.ts';
@@ -81,9 +81,9 @@ function presentedTokenOf(request: FastifyRequest): { scheme: Scheme; token: str
 }
 
 /** An onRequest hook: refuses with the right 400/401/403, or sets request.bankAccess. */
-export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) => Promise<void> {
+export function bankApiGuard(options: GuardOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const { db, tokens, clientCertificateThumbprint, clock, dpop, securityEvents } = options;
-  return async function guard(request) {
+  return async function guard(request, reply) {
     const record = (kind: SecurityEventKind, token: IssuedAccessToken, detail: string) =>
       securityEvents?.record({ kind, clientId: token.clientId, customerId: token.customerId, grantId: token.grantId, interactionId: request.id, sourceAddress: request.ip, detail });
     const presentedToken = presentedTokenOf(request);
@@ -93,7 +93,9 @@ export function bankApiGuard(options: GuardOptions): (request: FastifyRequest) =
     // A DPoP-bound token is worthless without a proof of its key, so never as a Bearer token (RFC 9449 §7.2).
     if (token.dpopKeyThumbprint !== undefined) {
       if (presentedToken.scheme !== 'dpop') throw invalidDpopProof('a DPoP-bound access token must be presented with the DPoP scheme and a proof');
-      await verifyDpopProof(request, presentedToken.token, token.dpopKeyThumbprint, dpop, now);
+      const { nextNonce } = await verifyDpopProof(request, presentedToken.token, token.dpopKeyThumbprint, dpop, now);
+      // RFC 9449 §8.2: a newer nonce with the answer spares the client a refusal when its own expires.
+      if (nextNonce !== undefined) reply.header('dpop-nonce', nextNonce);
     } else {
       if (presentedToken.scheme !== 'bearer') throw invalidToken('a certificate-bound access token must be presented with the Bearer scheme');
       // FAPI 1.0 Advanced: tokens are sender-constrained, so an unbound token is as good as none.

@@ -1,9 +1,7 @@
 // FAPI 1.0 Advanced and the FAPI 2.0 Security Profile side by side: each client's registered metadata
 // names its profile, and oidc-provider asks for it per request (`features.fapi.profile`). FAPI 1.0
 // Advanced is the default, so every TPP registered before FAPI 2.0 existed keeps its flows.
-import { hkdfSync } from 'node:crypto';
 import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import type { AuthorizationServerKeys } from './keys.ts';
 
 /** The extra client metadata property that chooses the profile. */
 export const PROFILE_METADATA = 'ginko_fapi_profile';
@@ -53,19 +51,4 @@ export function fapi2ClientMetadata(senderConstraint: SenderConstraint): Partial
     tls_client_certificate_bound_access_tokens: senderConstraint === 'mtls',
     dpop_bound_access_tokens: senderConstraint === 'dpop',
   };
-}
-
-/** oidc-provider wants exactly 32 bytes for the DPoP nonce secret. */
-const DPOP_NONCE_SECRET_BYTES = 32;
-
-/**
- * RFC 9449 §8 server nonces. Every node must mint and accept the same nonces, so the secret comes from
- * the keys file every node loads: derived (HKDF, its own label) from the cookie signing secret, which
- * keeps key files made before DPoP valid. Rotating the cookie secret rotates it: a nonce in flight is
- * then refused once with `use_dpop_nonce` and the client retries with the new one.
- */
-export function dpopNonceSecret(keys: AuthorizationServerKeys): Buffer {
-  const cookieSecret = keys.cookieKeys[0];
-  if (cookieSecret === undefined) throw new Error('the keys file has no cookie secret');
-  return Buffer.from(hkdfSync('sha256', cookieSecret, Buffer.alloc(0), 'ginko DPoP nonce secret', DPOP_NONCE_SECRET_BYTES));
 }

@@ -11,7 +11,7 @@ import { Agent, fetch } from 'undici';
 import type { SenderConstraint } from '../../src/auth/fapi-profiles.ts';
 import type { TppAuthMethod } from '../../src/tpp/registry.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
-import { Client, CUSTOMER, endpoints, newBrowser, now, push, s256 } from '../support/conformance.ts';
+import { Client, clientAuthParams, CUSTOMER, endpoints, newBrowser, now, push, s256 } from '../support/conformance.ts';
 import { Fapi2Tpp, type OpenIdVariant } from '../support/fapi2-tpp.ts';
 import { loginAndConsent } from '../support/tpp.ts';
 
@@ -198,20 +198,33 @@ describe('DPoP at the bank APIs (RFC 9449)', () => {
     ath?: string;
     iat?: number;
     jti?: string;
+    /** The server nonce; `undefined` leaves it out. */
+    nonce?: string | undefined;
   }
 
+  /** The last server nonce the bank handed out (DPoP-Nonce), as a client keeps it. */
+  let serverNonce: string | undefined;
+
   async function proof(claims: ProofClaims = {}, keys: GenerateKeyPairResult = dpopTpp.dpopKeys!, token = dpopToken): Promise<string> {
-    const payload = { htm: 'GET', htu: accountsUrl(), ath: createHash('sha256').update(token).digest('base64url'), iat: now(), jti: randomUUID(), ...claims };
+    const payload = { htm: 'GET', htu: accountsUrl(), ath: createHash('sha256').update(token).digest('base64url'), iat: now(), jti: randomUUID(), nonce: serverNonce, ...claims };
     return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) }).sign(keys.privateKey);
   }
 
-  async function call(authorization: string, dpopProof: string | undefined): Promise<{ status: number; challenge: string }> {
+  async function call(authorization: string, dpopProof: string | undefined): Promise<{ status: number; challenge: string; nonce: string | null }> {
     const response = await fetch(accountsUrl(), {
       headers: { authorization, accept: 'application/json', ...(dpopProof ? { dpop: dpopProof } : {}) },
       dispatcher: dpopTpp.agent,
     });
     await response.text();
-    return { status: response.status, challenge: response.headers.get('www-authenticate') ?? '' };
+    return { status: response.status, challenge: response.headers.get('www-authenticate') ?? '', nonce: response.headers.get('dpop-nonce') };
+  }
+
+  /** RFC 9449 §9: refused with a nonce to use, which the next proof then carries. */
+  function assertNonceDemanded(answer: { status: number; challenge: string; nonce: string | null }, what: string): string {
+    assert.equal(answer.status, 401, what);
+    assert.match(answer.challenge, /^DPoP error="use_dpop_nonce", error_description="[^"]+", algs="PS256 ES256"$/, what);
+    assert.match(answer.nonce ?? '', /^[A-Za-z0-9_-]{43}$/, `${what}: a DPoP-Nonce to use`);
+    return answer.nonce!;
   }
 
   function assertDpopRefusal(answer: { status: number; challenge: string }, what: string): void {
@@ -219,7 +232,29 @@ describe('DPoP at the bank APIs (RFC 9449)', () => {
     assert.match(answer.challenge, /^DPoP error="invalid_dpop_proof", error_description="[^"]+", algs="PS256 ES256"$/, what);
   }
 
-  test('a proof made by hand as the RFC says is accepted (the baseline of the refusals below)', async () => {
+  test('a proof without a server nonce is answered with one (use_dpop_nonce); with it, the call succeeds (RFC 9449 §9)', async () => {
+    serverNonce = assertNonceDemanded(await call(`DPoP ${dpopToken}`, await proof({ nonce: undefined })), 'no nonce');
+    assert.equal((await call(`DPoP ${dpopToken}`, await proof())).status, 200);
+    assertNonceDemanded(await call(`DPoP ${dpopToken}`, await proof({ nonce: 'a-nonce-the-bank-never-handed-out' })), 'a made-up nonce');
+  });
+
+  test('a nonce from the token endpoint works at the bank APIs: one origin, one nonce (clients keep one per origin)', async () => {
+    // The nonce the token endpoint hands out, as a client meets it: a token request whose proof has none.
+    const tokenUrl = endpoints(bank).token;
+    const keys = dpopTpp.dpopKeys!;
+    const tokenProof = await new SignJWT({ htm: 'POST', htu: tokenUrl, iat: now(), jti: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
+      .sign(keys.privateKey);
+    const client = clientFor('dpop');
+    const form = { grant_type: 'refresh_token', refresh_token: 'none', ...(await clientAuthParams(client, endpoints(bank).issuer, {})) };
+    const response = await fetch(tokenUrl, { method: 'POST', body: new URLSearchParams(form), headers: { dpop: tokenProof }, dispatcher: client.agent });
+    assert.equal(((await response.json()) as { error: string }).error, 'use_dpop_nonce');
+    const fromTokenEndpoint = response.headers.get('dpop-nonce');
+    assert.ok(fromTokenEndpoint);
+    assert.equal((await call(`DPoP ${dpopToken}`, await proof({ nonce: fromTokenEndpoint }))).status, 200);
+  });
+
+  test('a proof made by hand as the RFC says, with the server nonce, is accepted (the baseline of the refusals below)', async () => {
     assert.equal((await call(`DPoP ${dpopToken}`, await proof())).status, 200);
     assert.equal((await call(`dpop ${dpopToken}`, await proof())).status, 200, 'the scheme is case-insensitive');
   });
@@ -251,5 +286,18 @@ describe('DPoP at the bank APIs (RFC 9449)', () => {
     const asDpop = await call(`DPoP ${mtlsToken}`, await proof({}, dpopTpp.dpopKeys!, mtlsToken));
     assert.equal(asDpop.status, 401, 'certificate-bound token as DPoP');
     assert.match(asDpop.challenge, /^Bearer error="invalid_token".*, DPoP algs="PS256 ES256"$/);
+  });
+
+  test('a nonce works for a few minutes, then is refused with a new one (nonces are derived from the minute; last: it moves the clock)', async (t) => {
+    const handedOut = assertNonceDemanded(await call(`DPoP ${dpopToken}`, await proof({ nonce: undefined })), 'no nonce');
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    t.mock.timers.tick(90_000);
+    const later = await call(`DPoP ${dpopToken}`, await proof({ nonce: handedOut }));
+    assert.equal(later.status, 200, 'the previous minute\'s nonce is still good');
+    assert.ok(later.nonce && later.nonce !== handedOut, 'and the answer brings the newer one');
+    t.mock.timers.tick(210_000);
+    const stale = assertNonceDemanded(await call(`DPoP ${dpopToken}`, await proof({ nonce: handedOut })), 'a nonce five minutes old');
+    assert.notEqual(stale, handedOut);
+    assert.equal((await call(`DPoP ${dpopToken}`, await proof({ nonce: stale }))).status, 200);
   });
 });
