@@ -5,6 +5,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { inTransaction } from '../store/in-transaction.ts';
 
 /** Models whose rows are bound to a grant: revoking the grant deletes them (RFC 7009, code reuse). */
 const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant'];
@@ -14,8 +15,9 @@ export async function revokeGrantModels(db: Db, grantId: string): Promise<void> 
   await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', 'in', GRANT_BOUND_MODELS).execute();
 }
 
-export function adapterFactory(db: Db): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new TppClientAdapter(db) : new ModelAdapter(db, model));
+/** `newTppStatus`: where a TPP registering itself (RFC 7591) lands, by the bank's policy. */
+export function adapterFactory(db: Db, newTppStatus: 'active' | 'suspended'): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new TppClientAdapter(db, newTppStatus) : new ModelAdapter(db, model));
 }
 
 class ModelAdapter implements Adapter {
@@ -105,9 +107,17 @@ class ModelAdapter implements Adapter {
   }
 }
 
-/** Clients are TPPs in the registry; a suspended TPP is unknown to the authorization server. */
+/**
+ * Clients are TPPs in the registry; a suspended TPP is unknown to the authorization server. Dynamic
+ * registration (tpp/registration.ts) writes here too: a new client is a new TPP with the policy's
+ * status, an update replaces its metadata, and a deletion deregisters it (the row stays, since its
+ * consents and audit entries name it) and ends its consents and tokens at once.
+ */
 class TppClientAdapter implements Adapter {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly newTppStatus: 'active' | 'suspended',
+  ) {}
 
   async find(clientId: string): Promise<AdapterPayload | undefined> {
     const tpp = await this.db
@@ -119,9 +129,36 @@ class TppClientAdapter implements Adapter {
     return tpp ? ({ ...tpp.metadata, client_id: clientId } as AdapterPayload) : undefined;
   }
 
-  upsert(): Promise<void> {
-    return unsupported();
+  async upsert(clientId: string, payload: AdapterPayload): Promise<void> {
+    const { client_id: _id, ...metadata } = payload;
+    const name = String(metadata.client_name);
+    const registrationNumber = typeof metadata.org_registration_number === 'string' ? metadata.org_registration_number : null;
+    await this.db
+      .insertInto('tpps')
+      .values({ client_id: clientId, name, registration_number: registrationNumber, status: this.newTppStatus, metadata: JSON.stringify(metadata) })
+      .onConflict((oc) =>
+        oc
+          .column('client_id')
+          .doUpdateSet({ name, registration_number: registrationNumber, metadata: JSON.stringify(metadata) })
+          .where('tpps.status', '!=', 'deregistered'),
+      )
+      .execute();
   }
+
+  async destroy(clientId: string): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      await trx.updateTable('tpps').set({ status: 'deregistered' }).where('client_id', '=', clientId).execute();
+      const ended = await trx
+        .updateTable('consents')
+        .set({ revoked_at: sql<Date>`now()` })
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .returning('grant_id')
+        .execute();
+      for (const { grant_id } of ended) await revokeGrantModels(trx, grant_id);
+    });
+  }
+
   findByUid(): Promise<undefined> {
     return unsupported();
   }
@@ -131,14 +168,11 @@ class TppClientAdapter implements Adapter {
   consume(): Promise<void> {
     return unsupported();
   }
-  destroy(): Promise<void> {
-    return unsupported();
-  }
   revokeByGrantId(): Promise<void> {
     return Promise.resolve();
   }
 }
 
 function unsupported(): never {
-  throw new Error('TPP clients are managed through the TPP registry, not through oidc-provider');
+  throw new Error('TPP clients are looked up by client id only');
 }

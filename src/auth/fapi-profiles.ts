@@ -52,3 +52,28 @@ export function fapi2ClientMetadata(senderConstraint: SenderConstraint): Partial
     dpop_bound_access_tokens: senderConstraint === 'dpop',
   };
 }
+
+/**
+ * What a client registering itself must not change about its profile (dynamic registration, RFC 7591):
+ * the same rules the metadata above sets, checked on the effective metadata (request over defaults).
+ * Algorithms and auth methods need no check here: oidc-provider accepts only FAPI's (provider.ts).
+ * Returns why the metadata breaks its profile, or undefined.
+ */
+export function fapiMetadataProblem(metadata: Partial<ClientMetadata>): string | undefined {
+  const grantTypes = metadata.grant_types ?? [];
+  if (grantTypes.some((grant) => grant !== 'authorization_code' && grant !== 'refresh_token')) {
+    return 'grant_types may hold only authorization_code and refresh_token';
+  }
+  const responseTypes = metadata.response_types ?? [];
+  const mtlsBound = metadata.tls_client_certificate_bound_access_tokens === true;
+  const dpopBound = metadata.dpop_bound_access_tokens === true;
+  if (metadata[PROFILE_METADATA] === '2.0') {
+    if (responseTypes.length !== 1 || responseTypes[0] !== 'code') return 'a FAPI 2.0 client registers response_types ["code"] (5.3.2.2-1)';
+    if (metadata.require_pushed_authorization_requests !== true) return 'a FAPI 2.0 client registers require_pushed_authorization_requests: true (5.3.2.2-2)';
+    if (mtlsBound === dpopBound) return 'a FAPI 2.0 client binds its tokens either to its certificate or to a DPoP key: exactly one of tls_client_certificate_bound_access_tokens and dpop_bound_access_tokens (5.3.2.1-5)';
+    return undefined;
+  }
+  if (metadata.require_signed_request_object !== true) return 'a FAPI 1.0 Advanced client registers require_signed_request_object: true (5.2.2-1)';
+  if (!mtlsBound || dpopBound) return 'a FAPI 1.0 Advanced client registers tls_client_certificate_bound_access_tokens: true and no DPoP binding (5.2.2-5)';
+  return undefined;
+}

@@ -15,6 +15,7 @@ import { oidcProviderProfile, profileOf, PROFILE_CLIENT_METADATA } from './fapi-
 import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
 import { SCOPES } from './scopes.ts';
 import { authorizationDetailsValidator } from './transfer-approval.ts';
+import { awaitActivation, registrationFeatures, softwareStatementMetadata } from '../tpp/registration.ts';
 
 /** FAPI 1.0 Advanced 8.6: only PS256 and ES256; `none` and RS256 are never accepted. */
 const FAPI_ALGS: ('PS256' | 'ES256')[] = ['PS256', 'ES256'];
@@ -61,7 +62,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
   const db = 'db' in input ? input.db : undefined;
 
   const configuration: Configuration = {
-    ...('db' in input ? { adapter: adapterFactory(input.db) } : input.withoutStore),
+    ...('db' in input ? { adapter: adapterFactory(input.db, config.registration.newTppStatus) } : input.withoutStore),
     jwks: { keys: keys.signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: keys.cookieKeys,
@@ -86,7 +87,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       dPoPSigningAlgValues: FAPI_ALGS,
     },
     clientDefaults: FAPI_CLIENT_METADATA,
-    extraClientMetadata: PROFILE_CLIENT_METADATA,
+    // The FAPI profile, and the software statement of a TPP registering itself (tpp/registration.ts).
+    extraClientMetadata: softwareStatementMetadata(config.registration.trustedDirectories, PROFILE_CLIENT_METADATA),
     features: {
       fapi: { enabled: true, profile: oidcProviderProfile },
       // Signed request objects, by value or pushed: required of FAPI 1.0 clients by their metadata.
@@ -116,6 +118,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       claimsParameter: { enabled: false },
+      // RFC 7591/7592 for TPPs with a software statement from a trusted directory, on the mTLS listener.
+      ...registrationFeatures(),
     },
     // Exact registered redirect URIs, always sent (FAPI 1.0 Advanced 5.2.2-8 and conformance).
     allowOmittingSingleRegisteredRedirectUri: false,
@@ -152,6 +156,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
 
   const provider = new Provider(issuer, configuration);
   provider.use(advertiseListeners(config));
+  if (db) provider.use(awaitActivation(provider, db));
   return provider;
 }
 

@@ -36,6 +36,8 @@ export const MTLS_ENDPOINTS = {
   userinfo_endpoint: OIDC_ROUTES.userinfo,
   introspection_endpoint: OIDC_ROUTES.introspection,
   revocation_endpoint: OIDC_ROUTES.revocation,
+  // Dynamic registration (RFC 7591) and its management under /oauth/register/:clientId (RFC 7592).
+  registration_endpoint: OIDC_ROUTES.registration,
 } as const;
 
 export const MTLS_PATHS: string[] = Object.values(MTLS_ENDPOINTS);

@@ -6,6 +6,7 @@ import { parseTrustedProxies } from '../http/trusted-proxies.ts';
 import { resolve } from 'node:path';
 import type { TransferPolicy } from '../bank/transfers/policy.ts';
 import { transferPolicyFrom } from './transfer-policy.ts';
+import { trustedDirectoriesFrom, type TrustedDirectory } from './trusted-directories.ts';
 import { readSettingsFile } from './file.ts';
 
 export interface ListenerConfig {
@@ -38,6 +39,12 @@ export interface GinkoConfig {
   seedDemoData: boolean;
   /** Transfer rules: cut-off, daily limit, approval window, fees, simulated clearing (GINKO_TRANSFER_*). */
   transferPolicy: TransferPolicy;
+  /** Dynamic client registration: the directories whose software statements are trusted, and where a new TPP lands. */
+  registration: {
+    trustedDirectories: TrustedDirectory[];
+    /** `suspended` (the default): an operator reinstates it before it can link; `active`: usable at once. */
+    newTppStatus: 'active' | 'suspended';
+  };
   /** Whether start applies pending migrations; when not, it refuses to run on an outdated schema. */
   migrateOnStart: boolean;
   /**
@@ -119,6 +126,10 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
       timeoutSeconds: integer(env, 'GINKO_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 600),
     },
     transferPolicy: transferPolicyFrom(env),
+    registration: {
+      trustedDirectories: trustedDirectoriesFrom(env.GINKO_TRUSTED_DIRECTORIES_FILE),
+      newTppStatus: oneOf(env, 'GINKO_REGISTRATION_STATUS', ['suspended', 'active'] as const, 'suspended'),
+    },
     ...overrides,
   };
   if (config.browser.publicUrl === config.mtls.publicUrl) {

@@ -87,6 +87,7 @@ const PROVIDER_METHODS: Readonly<Record<string, readonly string[]>> = {
   [OIDC_ROUTES.userinfo]: ['GET', 'HEAD', 'POST'],
   [OIDC_ROUTES.introspection]: ['POST'],
   [OIDC_ROUTES.revocation]: ['POST'],
+  [OIDC_ROUTES.registration]: ['POST'],
 };
 
 function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: readonly string[]): void {

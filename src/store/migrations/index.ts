@@ -7,6 +7,7 @@ import * as m0002 from './0002_transfers.ts';
 import * as m0003 from './0003_security.ts';
 import * as m0005 from './0005_customer_sessions.ts';
 import * as m0007 from './0007_operators.ts';
+import * as m0011 from './0011_tpp_deregistration.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003_security': m0003,
   '0005_customer_sessions': m0005,
   '0007_operators': m0007,
+  '0011_tpp_deregistration': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
