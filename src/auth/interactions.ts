@@ -19,7 +19,7 @@ import { sendPage } from '../web/send-page.ts';
 import { recordConsent } from './consents.ts';
 import { consentPage, errorPage, loginPage, type AccountChoice } from './pages.ts';
 import { SCOPES, ACCOUNTS_SCOPE, TRANSFERS_SCOPE } from './scopes.ts';
-import { transferDetailsOf, transferToApprove } from './transfer-approval.ts';
+import { grantedTransferDetails, transferDetailsOf, transferToApprove } from './transfer-approval.ts';
 import { transferApprovalPage } from './transfer-page.ts';
 
 export interface InteractionOptions {
@@ -139,6 +139,8 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     // The approval grants nothing that lasts: an ID token for this login, no account access.
     const grant = new provider.Grant({ accountId: party.customerId, clientId: party.clientId });
     grant.addOIDCScope('openid');
+    // RFC 9396: the token response names what was approved (transfer-approval.ts).
+    grant.addRar(grantedTransferDetails(requested));
     const grantId = await grant.save();
     await recordConsent(db, { grantId, customerId: party.customerId, clientId: party.clientId, scopes: ['openid'], accountIds: [], expiresAt: new Date(now.getTime() + consentMs) });
     return finish(request, reply, { consent: { grantId } });

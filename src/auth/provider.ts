@@ -14,7 +14,7 @@ import { dpopNonceSecret } from './dpop-nonces.ts';
 import { oidcProviderProfile, profileOf, PROFILE_CLIENT_METADATA } from './fapi-profiles.ts';
 import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
 import { SCOPES } from './scopes.ts';
-import { authorizationDetailsValidator } from './transfer-approval.ts';
+import { authorizationDetailsInTokenResponse, authorizationDetailsValidator } from './transfer-approval.ts';
 import { awaitActivation, registrationFeatures, softwareStatementMetadata } from '../tpp/registration.ts';
 
 /** FAPI 1.0 Advanced 8.6: only PS256 and ES256; `none` and RS256 are never accepted. */
@@ -157,6 +157,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
   const provider = new Provider(issuer, configuration);
   provider.use(advertiseListeners(config));
   if (db) provider.use(awaitActivation(provider, db));
+  provider.use(authorizationDetailsInTokenResponse);
   return provider;
 }
 

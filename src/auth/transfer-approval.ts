@@ -4,6 +4,7 @@
 // not through its experimental richAuthorizationRequests feature, which requires resource indicators
 // and would change how every access token is issued; the wire format is RFC 9396's either way.
 // The details may repeat the transfer's fields; each one given must equal what was requested.
+// The details the customer approved are kept on the grant and come back in the token response (§7).
 import { errors, type Client, type KoaContextWithOIDC } from 'oidc-provider';
 import { TransferRefusedError } from '../bank/transfers/model.ts';
 import { transferAwaitingApproval } from '../bank/transfers/authorise.ts';
@@ -28,9 +29,26 @@ const BOUND_FIELDS: Readonly<Record<string, (transfer: TransferRow) => string>> 
   beneficiaryName: (t) => t.beneficiary_name,
 };
 
-interface TransferDetails {
+export interface TransferDetails {
   applyNo: string;
   bound: Record<string, string>;
+}
+
+/** RFC 9396 §7: what the customer approved, as the token response names it (the request's own fields, normalised). */
+export function grantedTransferDetails(details: TransferDetails): { type: string } & Record<string, string> {
+  return { type: TRANSFER_DETAILS_TYPE, applyNo: details.applyNo, ...details.bound };
+}
+
+/**
+ * A provider middleware: a token response for a grant that approved authorization details carries
+ * them (RFC 9396 §6.2), from the code and from any refresh of it. oidc-provider's own RAR feature
+ * would do this, but it needs resource indicators (see above); the grant's `rar` field holds them.
+ */
+export async function authorizationDetailsInTokenResponse(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || typeof ctx.body !== 'object' || ctx.body === null) return;
+  const granted = ctx.oidc.entities.Grant?.rar;
+  if (granted !== undefined && granted.length > 0) (ctx.body as Record<string, unknown>).authorization_details = granted;
 }
 
 /** The one jp_transfer detail of the request, or undefined when there is none; throws on anything malformed. */
@@ -81,9 +99,9 @@ export function authorizationDetailsValidator(db: Db) {
   return async (ctx: KoaContextWithOIDC, value: string | undefined, client: Client): Promise<void> => {
     const details = transferDetailsOf(value);
     if (!details) return;
-    const scopes = String(ctx.oidc.params?.scope ?? '').split(' ');
-    // An approval is for one transfer: it grants nothing that lasts.
-    if (scopes.some((scope) => scope !== 'openid')) throw new errors.InvalidRequest('a jp_transfer approval request asks for the openid scope only');
+    const scopes = String(ctx.oidc.params?.scope ?? '').split(' ').filter((scope) => scope !== '');
+    // An approval is for one transfer: it grants nothing that lasts (at most an ID token; plain OAuth asks no scope).
+    if (scopes.some((scope) => scope !== 'openid')) throw new errors.InvalidRequest('a jp_transfer approval request asks for the openid scope only, or none');
     await transferToApprove(db, details, client.clientId, new Date());
   };
 }

@@ -44,39 +44,61 @@ export class Fapi2Tpp {
     return (this.registered.metadata.redirect_uris as string[])[0]!;
   }
 
-  /** The pushed authorization request of a linking: what the customer's browser then opens. */
-  async authorizationUrl(variant: OpenIdVariant): Promise<{ url: URL; checks: client.AuthorizationCodeGrantChecks }> {
+  /**
+   * The pushed authorization request of a linking (or, with RFC 9396 `authorizationDetails`, of an
+   * approval): what the customer's browser then opens. `scope` is without `openid`, which the variant adds.
+   */
+  async authorizationUrl(variant: OpenIdVariant, request: { scope?: string; authorizationDetails?: object[] } = {}): Promise<{ url: URL; checks: client.AuthorizationCodeGrantChecks }> {
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = variant === 'openid_connect' ? client.randomNonce() : undefined;
+    const scopes = [...(variant === 'openid_connect' ? ['openid'] : []), ...(request.scope ?? 'accounts').split(' ').filter((scope) => scope !== '')];
     const params: Record<string, string> = {
       redirect_uri: this.redirectUri,
-      scope: variant === 'openid_connect' ? 'openid accounts' : 'accounts',
+      ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
       state,
       ...(nonce ? { nonce } : {}),
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
+      ...(request.authorizationDetails ? { authorization_details: JSON.stringify(request.authorizationDetails) } : {}),
     };
     const url = await client.buildAuthorizationUrlWithPAR(this.config, params, this.dpopOptions());
     return { url, checks: { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: variant === 'openid_connect' } };
   }
 
   /** The whole linking: PAR, customer login and consent, code exchange (iss, state, PKCE checked by openid-client). */
-  async link(variant: OpenIdVariant, customer: Customer): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
-    const { url, checks } = await this.authorizationUrl(variant);
+  async link(variant: OpenIdVariant, customer: Customer, scope?: string): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    const { url, checks } = await this.authorizationUrl(variant, scope === undefined ? {} : { scope });
     const browser = new CustomerBrowser(endpointsOf(this.bank).caCertificatePem, this.redirectUri);
     try {
-      const tppUrl = await loginAndConsent(browser, url.href, customer);
-      return await client.authorizationCodeGrant(this.config, new URL(tppUrl), checks, undefined, this.dpopOptions());
+      return await this.redeem(await loginAndConsent(browser, url.href, customer), checks);
     } finally {
       await browser.close();
     }
   }
 
+  /** The code exchange at the redirect URI the bank sent the browser to. */
+  redeem(tppUrl: string, checks: client.AuthorizationCodeGrantChecks): Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers> {
+    return client.authorizationCodeGrant(this.config, new URL(tppUrl), checks, undefined, this.dpopOptions());
+  }
+
   /** A bank API call as openid-client makes it: Bearer over mTLS, or DPoP with a fresh proof. */
   async api(path: string, accessToken: string): Promise<{ status: number; body: any }> {
+    return this.call('GET', path, accessToken);
+  }
+
+  /** Any bank API call, a JSON body for a POST. */
+  async call(method: string, path: string, accessToken: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
     const url = new URL(`${this.bank.config.mtls.publicUrl}/api/v1${path}`);
-    const response = await client.fetchProtectedResource(this.config, accessToken, url, 'GET', undefined, new Headers({ accept: 'application/json' }), this.dpopOptions());
+    const requestHeaders = new Headers({ accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers });
+    let response: Response;
+    try {
+      response = await client.fetchProtectedResource(this.config, accessToken, url, method, body === undefined ? undefined : JSON.stringify(body), requestHeaders, this.dpopOptions());
+    } catch (error) {
+      // openid-client throws on a 401/403 challenge (after its one DPoP nonce retry); the test wants the answer.
+      if (!(error instanceof client.WWWAuthenticateChallengeError)) throw error;
+      response = error.response;
+    }
     return { status: response.status, body: await response.json() };
   }
 

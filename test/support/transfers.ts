@@ -19,6 +19,8 @@ export interface ApprovalRun {
   checks: { state: string; nonce: string; codeVerifier: string };
 }
 
+export type ApprovalAction = { approve: true; code?: string } | { refuse: true };
+
 /**
  * Logs in as the customer and acts on the approval page: `approve` with a fresh code (or `code`), or
  * `refuse`. Throws when the bank shows something other than the approval page.
@@ -27,13 +29,24 @@ export async function customerActsOnTransfer(
   tpp: TestTpp,
   applyNo: string,
   customer: { loginId: string; password: string },
-  action: { approve: true; code?: string } | { refuse: true },
+  action: ApprovalAction,
   variant: Variant = PAR_JARM,
   bound: Record<string, string> = {},
 ): Promise<ApprovalRun> {
-  const browser = new CustomerBrowser(tpp.endpoints.caCertificatePem, tpp.redirectUri);
+  const { url, checks } = await tpp.authorizationUrl({ ...variant, scope: 'openid', authorizationDetails: transferDetails(applyNo, bound) });
+  return { ...(await customerActsOnApprovalPage(tpp.endpoints.caCertificatePem, tpp.redirectUri, url, customer, action)), checks };
+}
+
+/** The customer's side alone, from the authorization URL of any TPP (FAPI 1.0 or 2.0) to its redirect URI. */
+export async function customerActsOnApprovalPage(
+  caCertificatePem: string,
+  redirectUri: string,
+  url: URL,
+  customer: { loginId: string; password: string },
+  action: ApprovalAction,
+): Promise<Omit<ApprovalRun, 'checks'>> {
+  const browser = new CustomerBrowser(caCertificatePem, redirectUri);
   try {
-    const { url, checks } = await tpp.authorizationUrl({ ...variant, scope: 'openid', authorizationDetails: transferDetails(applyNo, bound) });
     const login = expectPage(await browser.open(url.href), 'login');
     const page = expectPage(await browser.submit(login, '/login', { loginId: customer.loginId, password: customer.password }), 'transfer approval');
     const done =
@@ -41,7 +54,7 @@ export async function customerActsOnTransfer(
         ? await browser.submit(page, '/refuse', {})
         : await browser.submit(page, '/approve-transfer', { totp: action.code ?? (await nextTotpCode(customer.loginId)) });
     if (!('tppUrl' in done)) throw new Error(`the bank did not return to the TPP (${done.status}):\n${done.html}`);
-    return { login, page, tppUrl: done.tppUrl, checks };
+    return { login, page, tppUrl: done.tppUrl };
   } finally {
     await browser.close();
   }
