@@ -15,6 +15,21 @@ export async function revokeGrantModels(db: Db, grantId: string): Promise<void> 
   await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', 'in', GRANT_BOUND_MODELS).execute();
 }
 
+/** Ends every live grant of a TPP (deregistration, a breach): each consent revoked, its codes and tokens gone. Returns how many. */
+export async function revokeTppGrants(db: Db, clientId: string): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    const ended = await trx
+      .updateTable('consents')
+      .set({ revoked_at: sql<Date>`now()` })
+      .where('client_id', '=', clientId)
+      .where('revoked_at', 'is', null)
+      .returning('grant_id')
+      .execute();
+    for (const { grant_id } of ended) await revokeGrantModels(trx, grant_id);
+    return ended.length;
+  });
+}
+
 /** `newTppStatus`: where a TPP registering itself (RFC 7591) lands, by the bank's policy. */
 export function adapterFactory(db: Db, newTppStatus: 'active' | 'suspended'): (model: string) => Adapter {
   return (model) => (model === 'Client' ? new TppClientAdapter(db, newTppStatus) : new ModelAdapter(db, model));
@@ -148,14 +163,7 @@ class TppClientAdapter implements Adapter {
   async destroy(clientId: string): Promise<void> {
     await inTransaction(this.db, async (trx) => {
       await trx.updateTable('tpps').set({ status: 'deregistered' }).where('client_id', '=', clientId).execute();
-      const ended = await trx
-        .updateTable('consents')
-        .set({ revoked_at: sql<Date>`now()` })
-        .where('client_id', '=', clientId)
-        .where('revoked_at', 'is', null)
-        .returning('grant_id')
-        .execute();
-      for (const { grant_id } of ended) await revokeGrantModels(trx, grant_id);
+      await revokeTppGrants(trx, clientId);
     });
   }
 

@@ -56,7 +56,7 @@ before(async () => {
   const directoriesFile = join(folder, 'directories.json');
   writeFileSync(directoriesFile, JSON.stringify([{ issuer: DIRECTORY, jwks: { keys: [await publicJwkOf(trusted), await publicJwkOf(trustedEs256)] } }]));
   [bank, suspendingBank] = await Promise.all([
-    startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: directoriesFile, GINKO_REGISTRATION_STATUS: 'active', GINKO_LOG_LEVEL: 'error' }),
+    startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: directoriesFile, GINKO_REGISTRATION_STATUS: 'active' }),
     startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: directoriesFile }),
   ]);
 });
