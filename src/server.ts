@@ -10,6 +10,11 @@ import { acquireLock, releaseLock } from './store/embedded-lock.ts';
 import { loadOrCreateDevPki, type DevPki } from './pki/dev-pki.ts';
 import { fapiTlsOptions } from './http/tls.ts';
 import { createListener, mountProvider, pointToMtlsListener } from './http/listeners.ts';
+import { enforceQuotas, type QuotaOptions } from './http/quotas.ts';
+import { quotaCounters } from './http/quota-counters.ts';
+import { TppIdentities } from './http/quota-identities.ts';
+import { INTERACTION_PREFIX } from './auth/interactions.ts';
+import { MY_PREFIX } from './customer/pages.ts';
 import { loadKeys } from './auth/keys.ts';
 import { createProvider } from './auth/provider.ts';
 import { interactionRoutes } from './auth/interactions.ts';
@@ -20,7 +25,7 @@ import { accessTokenLookup } from './auth/access-tokens.ts';
 import { dpopProofReplay } from './auth/dpop-replay.ts';
 import { dpopNonces } from './auth/dpop-nonces.ts';
 import { revokeConsent } from './auth/consents.ts';
-import { BROWSER_PATHS, MTLS_PATHS } from './auth/routes.ts';
+import { BROWSER_PATHS, MTLS_PATHS, OIDC_ROUTES } from './auth/routes.ts';
 import { bankApiPlugin } from './api/plugin.ts';
 import { resourceMetadataRoute } from './api/resource-metadata.ts';
 import { DEMO_CUSTOMERS, seedDemoBank } from './bank/demo-data.ts';
@@ -65,25 +70,32 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     migrate: config.migrateOnStart,
     onConnectionLost: (error) => logger.warn({ err: error }, 'the database dropped a connection; the pool reconnects on demand'),
   });
+  // Quota counts: in Redis when configured (shared by every node), else in this node's memory.
+  const metrics = new BankMetrics();
+  const counters = quotaCounters(config.redis, logger, () => metrics.countQuotaFallback());
+  await counters.ready();
   try {
     if (config.seedDemoData) await seedDemoBank(store.db);
     const pki = await loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) });
     const keys = await loadKeys(config);
     const provider = createProvider({ config, db: store.db, keys });
-    const metrics = new BankMetrics();
     metrics.instrumentProvider(provider);
     const securityEvents = new SecurityEvents(store.db, (kind, clientId) => metrics.countSecurityEvent(kind, clientId), logger);
     watchProvider(provider, { db: store.db, securityEvents, logger });
+    const identities = new TppIdentities(config.accessTokenTtlSeconds);
+    identities.learnFromProvider(provider, [OIDC_ROUTES.pushed_authorization_request, OIDC_ROUTES.token]);
+    const quotas: QuotaOptions = { policy: config.quotas, counters, identities, trustedProxies: config.trustedProxies, apiPrefix: API_PREFIX, pagePrefixes: [INTERACTION_PREFIX, MY_PREFIX], metrics, securityEvents, logger };
     const lifecycle = new Lifecycle();
     // However a grant ends inside oidc-provider (code reuse, refresh-token revocation), the consent ends too.
     provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
       revokeConsent(store.db, grantId).catch((error: unknown) => logger.error({ err: error, grantId }, 'could not mark consent revoked'));
     });
 
-    const browser = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: false }), logger, (app) => {
+    const browser = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: false }), logger, config.listenerLimits, (app) => {
       // Before the provider's middleware, which answers its own endpoints without going further.
       addSecurityHeaders(app);
       metrics.instrumentListener(app, 'browser');
+      enforceQuotas(app, 'browser', quotas);
     });
     await browser.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(browser, provider, BROWSER_PATHS);
@@ -93,10 +105,12 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await browser.register(customerRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys });
     if (lock) await browser.register(sandboxAdminRoutes, { db: store.db, pki, adminToken: lock.adminToken });
 
-    const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, (app) => {
+    const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, config.listenerLimits, (app) => {
       // First of all: a Client-Cert header from anyone but a trusted proxy is gone before anything reads it.
       acceptForwardedCertificates(app, { trustedProxies: config.trustedProxies, caCertificatePem: pki.caCertificatePem });
       metrics.instrumentListener(app, 'mtls');
+      // After the certificate hook: a TPP is known by the certificate a trusted proxy passed on, too.
+      enforceQuotas(app, 'mtls', quotas);
     });
     await mtls.register(healthRoutes, { db: store.db, lifecycle });
     mountProvider(mtls, provider, MTLS_PATHS);
@@ -126,11 +140,13 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
       close: () =>
         lifecycle.shutdown([browser, mtls, ...(operations ? [operations] : [])], config.shutdown, async () => {
           await transferScheduler.stop();
+          await counters.close();
           await store.close();
           if (lock) releaseLock(config.dataDir, lock);
         }),
     };
   } catch (error) {
+    await counters.close();
     await store.close();
     if (lock) releaseLock(config.dataDir, lock);
     throw error;

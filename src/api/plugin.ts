@@ -56,6 +56,9 @@ async function responseHeaders(_request: FastifyRequest, reply: FastifyReply): P
 /** Every call, refused or answered, is an audit entry: who, for whom, which account, what came of it. */
 function auditAccess(db: Db) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    // A request a quota refused (http/quotas.ts) never reached the API: it is counted in the metrics,
+    // not written here, or a flood would queue on the audit chain's lock.
+    if (reply.statusCode === 429) return;
     const query = request.query as Record<string, unknown> | undefined;
     await appendAudit(db, 'api.access', {
       clientId: request.bankAccess?.clientId,

@@ -39,10 +39,10 @@ type Form = Record<string, string | string[] | undefined>;
 const MAX_CREDENTIAL_LENGTH = 128;
 
 /** Every page lives under this prefix; anything else below it gets the HTML 404 page. */
-const PREFIX = '/interaction';
+export const INTERACTION_PREFIX = '/interaction';
 
 export async function interactionRoutes(app: FastifyInstance, options: InteractionOptions): Promise<void> {
-  await app.register(interactionPages, { ...options, prefix: PREFIX });
+  await app.register(interactionPages, { ...options, prefix: INTERACTION_PREFIX });
 }
 
 async function interactionPages(app: FastifyInstance, { provider, db, consentDays, cookieKeys, transferPolicy = DEFAULT_TRANSFER_POLICY }: InteractionOptions): Promise<void> {

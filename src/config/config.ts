@@ -8,6 +8,7 @@ import type { TransferPolicy } from '../bank/transfers/policy.ts';
 import { transferPolicyFrom } from './transfer-policy.ts';
 import { trustedDirectoriesFrom, type TrustedDirectory } from './trusted-directories.ts';
 import { readSettingsFile } from './file.ts';
+import { listenerLimitsFrom, quotasFrom, redisFrom, type ListenerLimits, type QuotaPolicy, type RedisSettings } from './floods.ts';
 
 export interface ListenerConfig {
   /** Interface to bind. */
@@ -56,6 +57,12 @@ export interface GinkoConfig {
   metrics: { host: string; port: number } | undefined;
   /** Front proxies whose RFC 9440 Client-Cert header is believed (GINKO_TRUSTED_PROXIES); empty: none. */
   trustedProxies: BlockList;
+  /** Request quotas per TPP and per source address (GINKO_QUOTA_*; config/floods.ts). */
+  quotas: QuotaPolicy;
+  /** Where quota counts are shared by every node (GINKO_REDIS_URL); each node counts alone when unset. */
+  redis: RedisSettings | undefined;
+  /** Body and header sizes, timeouts and the connection cap of both listeners (GINKO_HTTP_*). */
+  listenerLimits: ListenerLimits;
   shutdown: {
     /** How long /readyz answers 503 before the listeners stop accepting, so a balancer drains the node. */
     drainSeconds: number;
@@ -126,6 +133,9 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
       timeoutSeconds: integer(env, 'GINKO_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 600),
     },
     transferPolicy: transferPolicyFrom(env),
+    quotas: quotasFrom(env),
+    redis: redisFrom(env),
+    listenerLimits: listenerLimitsFrom(env),
     registration: {
       trustedDirectories: trustedDirectoriesFrom(env.GINKO_TRUSTED_DIRECTORIES_FILE),
       newTppStatus: oneOf(env, 'GINKO_REGISTRATION_STATUS', ['suspended', 'active'] as const, 'suspended'),

@@ -7,50 +7,72 @@ import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } 
 import type Provider from 'oidc-provider';
 import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, OIDC_ROUTES, pathMatches } from '../auth/routes.ts';
 import { INTERACTION_ID_HEADER, INTERACTION_ID_LOG_LABEL, interactionIdOf } from './interaction-id.ts';
-
-/** Limits every listener enforces (Tiger Style: a bound on everything a client controls). */
-export const HTTP_LIMITS = {
-  bodyBytes: 64 * 1024,
-  /** Bounds the request line and headers (node's maxHeaderSize). */
-  headerBytes: 16 * 1024,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  connectionTimeoutMs: 60_000,
-} as const;
+import type { ListenerLimits } from '../config/floods.ts';
 
 /**
- * A listener with the platform's limits. `observe` runs before anything that can answer a request is
- * added (metrics see every request, also those oidc-provider answers).
+ * A listener with the platform's limits (config/floods.ts: body and header sizes, timeouts, a connection
+ * cap). `observe` runs before anything that can answer a request is added (metrics see every request,
+ * also those oidc-provider answers; quotas refuse before the provider reads a byte of the body).
  */
-export async function createListener(tls: ServerOptions, logger: FastifyBaseLogger, observe: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+export async function createListener(tls: ServerOptions, logger: FastifyBaseLogger, limits: ListenerLimits, observe: (app: FastifyInstance) => void): Promise<FastifyInstance> {
   const app = Fastify({
     https: tls,
     loggerInstance: logger,
     // Every log line of a request carries its x-fapi-interaction-id, and every response echoes it.
     genReqId: (req) => interactionIdOf(req.headers),
     logController: new LogController({ requestIdLogLabel: INTERACTION_ID_LOG_LABEL }),
-    bodyLimit: HTTP_LIMITS.bodyBytes,
+    bodyLimit: limits.bodyBytes,
     // Path parameters are already bounded by headerBytes. A lower router bound would answer a long
     // one with Fastify's bare 414 before any route runs; this way the route refuses it in its own
     // format (the interaction error page, the API's error body).
-    routerOptions: { maxParamLength: HTTP_LIMITS.headerBytes },
+    routerOptions: { maxParamLength: limits.headerBytes },
     rewriteUrl: escapeUndecodablePath,
-    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
-    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
-    connectionTimeout: HTTP_LIMITS.connectionTimeoutMs,
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+    // An idle socket (no request started, or a stalled body) is cut after the request timeout too.
+    connectionTimeout: limits.requestTimeoutSeconds * 1000,
     return503OnClosing: true,
     trustProxy: false,
   });
-  (app.server as { maxHeaderSize?: number }).maxHeaderSize = HTTP_LIMITS.headerBytes;
+  const server = app.server as typeof app.server & { maxHeaderSize?: number; headersTimeout: number; maxConnections: number; connectionsCheckingInterval: number };
+  server.maxHeaderSize = limits.headerBytes;
+  server.headersTimeout = limits.headersTimeoutSeconds * 1000;
+  // How often node looks for requests past those timeouts (its default, 30 s, would let a slow
+  // request hold its connection up to 30 s longer than the limit says).
+  server.connectionsCheckingInterval = CONNECTION_CHECK_INTERVAL_MS;
+  // Beyond the cap node closes a new connection at once, before TLS: a connection flood cannot take
+  // the memory and file descriptors the connections already open need.
+  server.maxConnections = limits.maxConnections;
   app.addHook('onRequest', async (request, reply) => {
     reply.raw.setHeader(INTERACTION_ID_HEADER, request.id);
   });
   observe(app as unknown as FastifyInstance);
+  refuseDeclaredOversizeBodies(app, limits.bodyBytes);
   await app.register(middie);
-  await app.register(formbody, { bodyLimit: HTTP_LIMITS.bodyBytes });
+  await app.register(formbody, { bodyLimit: limits.bodyBytes });
   // An https server hands routes the same IncomingMessage/ServerResponse as http; the plugins are
   // typed against the default server.
   return app as unknown as FastifyInstance;
+}
+
+const CONNECTION_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Fastify holds its routes to the body limit; oidc-provider reads its own bodies, with its own cap
+ * (56 KiB, then invalid_request). A body declared larger than the listener's limit is refused here
+ * before the provider reads it, with 413 and an RFC 6749 error body.
+ */
+function refuseDeclaredOversizeBodies(app: FastifyInstance, bodyBytes: number): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== undefined) return;
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (!(declared > bodyBytes)) return;
+    return reply
+      .code(413)
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send({ error: 'invalid_request', error_description: `the request body is larger than ${bodyBytes} bytes` });
+  });
 }
 
 /**

@@ -64,6 +64,13 @@ export class BankMetrics {
   ]);
   private readonly grantsRevoked = this.counter('ginko_oauth_grants_revoked_total', 'Grants (consents) ended inside the authorization server: refresh-token revocation, code reuse', []);
   private readonly securityEvents = this.counter('ginko_security_events_total', 'Attacks refused and recorded in security_events, by kind and TPP client id', ['kind', 'client_id']);
+  private readonly throttled = this.counter('ginko_quota_throttled_total', 'Requests refused with 429 because a quota was spent, by listener, route pattern, TPP client id and quota (tpp or address)', [
+    'listener',
+    'route',
+    'client_id',
+    'quota',
+  ]);
+  private readonly quotaFallbacks = this.counter('ginko_quota_counter_fallbacks_total', 'Requests counted in the node\'s memory because Redis (GINKO_REDIS_URL) did not answer', []);
   /** TPP client ids oidc-provider authenticated or looked up, per raw request. */
   private readonly providerClients = new WeakMap<IncomingMessage, string>();
 
@@ -116,6 +123,16 @@ export class BankMetrics {
   /** One recorded security event (security/security-events.ts). */
   countSecurityEvent(kind: string, clientId: string | undefined): void {
     this.securityEvents.inc({ kind, client_id: clientId ?? NO_CLIENT });
+  }
+
+  /** A request refused by a quota (http/quotas.ts). */
+  countThrottled(listener: ListenerName, request: FastifyRequest, clientId: string | undefined, quota: 'tpp' | 'address'): void {
+    this.throttled.inc({ listener, route: routeOf(request), client_id: clientId ?? NO_CLIENT, quota });
+  }
+
+  /** A request Redis could not count, counted by the node alone (http/quota-counters.ts). */
+  countQuotaFallback(): void {
+    this.quotaFallbacks.inc();
   }
 
   private counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {

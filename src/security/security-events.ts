@@ -23,6 +23,8 @@ export const SECURITY_EVENT_KINDS = [
   'client_assertion_replayed',
   /** The client id or token of a suspended TPP. */
   'suspended_tpp',
+  /** A TPP sent twice its quota of requests in one window (http/quotas.ts); the excess was refused with 429. */
+  'quota_flood',
 ] as const;
 export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
 
@@ -35,6 +37,7 @@ const REVOKES_GRANT: Readonly<Record<SecurityEventKind, boolean>> = {
   grant_used_by_other_client: false,
   client_assertion_replayed: false,
   suspended_tpp: false,
+  quota_flood: false,
 };
 
 export interface SecurityEvent {

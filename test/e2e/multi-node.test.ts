@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import * as client from 'openid-client';
 import { fetch, type Agent } from 'undici';
 import { createKeysFile } from '../../src/auth/keys.ts';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
@@ -24,6 +26,8 @@ type NodeName = 'a' | 'b';
 const GINKO = join(import.meta.dirname, '../../bin/ginko.js');
 const customer = DEMO_CUSTOMERS[1]!;
 const variant = { requestMethod: 'par', responseMode: 'jarm' } as const;
+/** Each TPP's PAR quota, counted by both nodes in one Redis (127.0.0.1:6379, a key prefix of this run's own). */
+const PAR_PER_TPP = 6;
 /** How long a node may take to count a request it has answered. */
 const COUNTER_SETTLE_MS = 1_000;
 
@@ -53,6 +57,10 @@ before(async () => {
     GINKO_MTLS_PUBLIC_URL: `https://localhost:${publicMtls}`,
     // Production shape: `ginko migrate` runs once, the nodes only check the schema.
     GINKO_MIGRATE_ON_START: 'false',
+    GINKO_REDIS_URL: process.env.GINKO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    GINKO_REDIS_KEY_PREFIX: `ginko-test:${randomUUID()}:`,
+    GINKO_QUOTA_PAR_PER_TPP: String(PAR_PER_TPP),
+    GINKO_QUOTA_WINDOW_SECONDS: '300',
   };
   browserBalancer = await TcpBalancer.start<NodeName>(publicBrowser!, { a: aBrowser!, b: bBrowser! }, 'a');
   mtlsBalancer = await TcpBalancer.start<NodeName>(publicMtls!, { a: aMtls!, b: bMtls! }, 'a');
@@ -199,6 +207,39 @@ describe('two nodes on one database', () => {
       assert.equal(afterReplay.status, 401, 'the replay on B revoked what the code gave on A');
     } finally {
       await browser.close();
+    }
+  });
+});
+
+describe('two nodes, one Redis: quotas', () => {
+  test("a TPP's PAR quota is the bank's, not each node's: what it spent on A counts on B", async () => {
+    const quotaTpp = await TestTpp.create(endpoints, await nodes.a.registerTpp('private_key_jwt', { name: 'Busy TPP' }));
+    /** PARs with the balancer sending new connections, and only those, to `name`. */
+    const pars = async (name: NodeName, count: number) => {
+      routeTo(name);
+      mtlsBalancer.dropConnections();
+      const statuses: number[] = [];
+      await on(name, ['/oauth/par'], async () => {
+        for (let i = 0; i < count; i++) {
+          statuses.push(
+            await quotaTpp.authorizationUrl(variant).then(
+              () => 201,
+              (error: unknown) => (error instanceof client.ResponseBodyError ? error.status : Promise.reject(error)),
+            ),
+          );
+        }
+      });
+      return statuses;
+    };
+    try {
+      // Each node learns whose certificate it is from a successful PAR of its own; those two are not counted.
+      assert.deepEqual([...(await pars('a', 1)), ...(await pars('b', 1))], [201, 201]);
+      assert.deepEqual(await pars('a', PAR_PER_TPP - 2), Array(PAR_PER_TPP - 2).fill(201));
+      assert.deepEqual(await pars('b', 3), [201, 201, 429], 'B refuses the seventh counted PAR though it counted only two itself');
+      const throttled = await nodes.b.metrics.registry.getSingleMetric('ginko_quota_throttled_total')!.get();
+      assert.ok(throttled.values.some((v) => v.labels.client_id === quotaTpp.registered.clientId && v.labels.quota === 'tpp'));
+    } finally {
+      await quotaTpp.close();
     }
   });
 });

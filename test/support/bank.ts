@@ -16,6 +16,14 @@ export interface TestBank extends RunningBank {
 
 export const TPP_REDIRECT_URI = 'https://tpp.example/callback';
 
+/**
+ * Quotas off unless a test sets its own: the suite drives thousands of requests from one loopback address
+ * and a handful of TPPs, which production quotas would rightly refuse. test/e2e/quotas.test.ts sets them.
+ */
+const NO_QUOTAS = Object.fromEntries(
+  ['PAR_PER_TPP', 'TOKEN_PER_TPP', 'API_PER_TPP', 'PAR_PER_ADDRESS', 'TOKEN_PER_ADDRESS', 'API_PER_ADDRESS', 'BROWSER_PER_ADDRESS'].map((name) => [`GINKO_QUOTA_${name}`, '0']),
+);
+
 /** `logger` replaces the silent one, for tests that read the bank's log lines. */
 export async function startTestBank(env: Record<string, string> = {}, logger?: Logger): Promise<TestBank> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ginko-test-'));
@@ -26,6 +34,7 @@ export async function startTestBank(env: Record<string, string> = {}, logger?: L
     GINKO_PORT: String(port),
     GINKO_MTLS_PORT: String(mtlsPort),
     GINKO_LOG_LEVEL: 'silent',
+    ...NO_QUOTAS,
     ...env,
   });
   const bank = await startBank(config, logger);
