@@ -1,11 +1,13 @@
 // Persistence of every oidc-provider model in the platform's database. Codes, tokens, sessions,
 // interactions, grants and pushed requests live in `oidc_models`, so any node can serve any step of
 // any flow; clients come from the TPP registry (`tpps`).
+import assert from 'node:assert/strict';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { inTransaction } from '../store/in-transaction.ts';
+import { appendAudit } from '../security/audit-log.ts';
 
 /** Models whose rows are bound to a grant: revoking the grant deletes them (RFC 7009, code reuse). */
 const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant'];
@@ -144,26 +146,34 @@ class TppClientAdapter implements Adapter {
     return tpp ? ({ ...tpp.metadata, client_id: clientId } as AdapterPayload) : undefined;
   }
 
+  /** A registration (RFC 7591) or its update (RFC 7592), audited in the same transaction. */
   async upsert(clientId: string, payload: AdapterPayload): Promise<void> {
     const { client_id: _id, ...metadata } = payload;
-    const name = String(metadata.client_name);
-    const registrationNumber = typeof metadata.org_registration_number === 'string' ? metadata.org_registration_number : null;
-    await this.db
-      .insertInto('tpps')
-      .values({ client_id: clientId, name, registration_number: registrationNumber, status: this.newTppStatus, metadata: JSON.stringify(metadata) })
-      .onConflict((oc) =>
-        oc
-          .column('client_id')
-          .doUpdateSet({ name, registration_number: registrationNumber, metadata: JSON.stringify(metadata) })
-          .where('tpps.status', '!=', 'deregistered'),
-      )
-      .execute();
+    const row = {
+      name: String(metadata.client_name),
+      registration_number: typeof metadata.org_registration_number === 'string' ? metadata.org_registration_number : null,
+      metadata: JSON.stringify(metadata),
+    };
+    const softwareId = typeof metadata.software_id === 'string' ? metadata.software_id : undefined;
+    await inTransaction(this.db, async (trx) => {
+      // The TPP row before the audit chain's head: the lock order every writer keeps (security-events.ts).
+      const existing = await trx.selectFrom('tpps').select('status').where('client_id', '=', clientId).forUpdate().executeTakeFirst();
+      if (existing) {
+        assert.notEqual(existing.status, 'deregistered', 'oidc-provider updates only clients it can find');
+        await trx.updateTable('tpps').set(row).where('client_id', '=', clientId).execute();
+        await appendAudit(trx, 'tpp.registration_updated', { clientId, softwareId });
+      } else {
+        await trx.insertInto('tpps').values({ client_id: clientId, status: this.newTppStatus, ...row }).execute();
+        await appendAudit(trx, 'tpp.registered', { clientId, softwareId, status: this.newTppStatus });
+      }
+    });
   }
 
   async destroy(clientId: string): Promise<void> {
     await inTransaction(this.db, async (trx) => {
       await trx.updateTable('tpps').set({ status: 'deregistered' }).where('client_id', '=', clientId).execute();
-      await revokeTppGrants(trx, clientId);
+      const grants = await revokeTppGrants(trx, clientId);
+      await appendAudit(trx, 'tpp.deregistered', { clientId, grants });
     });
   }
 

@@ -10,7 +10,10 @@ import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 
 /** What the application appends; transfers (`transfer.<state>`) and consents (`consent.given`, `consent.revoked`) are appended by triggers. */
-export type AuditAction = 'login.succeeded' | 'login.failed' | 'consent.refused' | 'grant.revoked' | 'token.issued' | 'api.access' | 'security.event';
+export type AuditAction = 'login.succeeded' | 'login.failed' | 'consent.refused' | 'grant.revoked' | 'token.issued' | 'api.access' | 'security.event' | RegistrationAuditAction;
+
+/** What a TPP does to its own registration (RFC 7591/7592, tpp/registration.ts); each entry names the TPP (`clientId`). */
+export type RegistrationAuditAction = 'tpp.registered' | 'tpp.registration_updated' | 'tpp.deregistered';
 
 /** What an entry records: ids, codes and results only. Absent facts are left out. */
 export type AuditFacts = Readonly<Record<string, string | number | boolean | undefined>>;

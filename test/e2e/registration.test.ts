@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { sql } from 'kysely';
 import { fetch as undiciFetch, type Agent } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { issueClientCertificate, selfSignedClientCertificate, type IssuedCertificate } from '../../src/pki/dev-pki.ts';
@@ -85,6 +86,7 @@ describe('a TPP with a statement from a trusted directory', () => {
       { name: row?.name, registrationNumber: row?.registration_number, status: row?.status },
       { name: 'Kakeibo Inc.', registrationNumber: '関東財務局長（電代）第99号', status: 'active' },
     );
+    assert.deepEqual(await auditActions(bank, client.client_id), ['tpp.registered']);
 
     const tpp = await testTpp(bank, material, client);
     try {
@@ -277,6 +279,7 @@ describe('managing a registration (RFC 7592)', () => {
     assert.deepEqual(updated.body.redirect_uris, redirectUris);
     assert.notEqual(updated.body.registration_access_token, client.registration_access_token);
     assert.deepEqual((await tppRow(bank, client.client_id))?.metadata.redirect_uris, redirectUris);
+    assert.deepEqual(await auditActions(bank, client.client_id), ['tpp.registered', 'tpp.registration_updated']);
 
     assert.equal((await manage(bank, material, client, 'GET')).status, 401, 'the replaced token is refused');
     client = { ...client, registration_access_token: updated.body.registration_access_token };
@@ -298,6 +301,12 @@ describe('managing a registration (RFC 7592)', () => {
       const deleted = await manage(bank, material, client, 'DELETE');
       assert.equal(deleted.status, 204);
       assert.equal((await tppRow(bank, client.client_id))?.status, 'deregistered');
+      assert.deepEqual((await auditActions(bank, client.client_id)).filter((action) => action.startsWith('tpp.') || action === 'consent.revoked'), [
+        'tpp.registered',
+        'tpp.registration_updated',
+        'consent.revoked',
+        'tpp.deregistered',
+      ]);
       assert.equal((await tpp.api('/accounts', tokens.accessToken)).status, 401, 'the access token is gone');
       await assert.rejects(tpp.refresh(tokens.refreshToken!), (error: { error?: string }) => error.error === 'invalid_client');
       assert.equal((await manage(bank, material, client, 'GET')).status, 401);
@@ -421,6 +430,12 @@ function testTpp(target: TestBank, material: TppMaterial, client: Record<string,
 
 function tppRow(target: TestBank, clientId: string) {
   return target.store.db.selectFrom('tpps').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/** The audit log's actions that name the TPP, in order. */
+async function auditActions(target: TestBank, clientId: string): Promise<string[]> {
+  const rows = await sql<{ action: string }>`SELECT body::jsonb ->> 'action' AS action FROM audit_log WHERE body::jsonb ->> 'clientId' = ${clientId} ORDER BY seq`.execute(target.store.db);
+  return rows.rows.map((row) => row.action).filter((action) => !['token.issued', 'consent.given', 'api.access'].includes(action));
 }
 
 async function tppCount(target: TestBank): Promise<number> {
