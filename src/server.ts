@@ -31,6 +31,10 @@ import { resourceMetadataRoute } from './api/resource-metadata.ts';
 import { DEMO_CUSTOMERS, seedDemoBank } from './bank/demo-data.ts';
 import { startTransferScheduler } from './bank/transfers/scheduler.ts';
 import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
+import { providerClientCheck, TppAdmin } from './operator/tpp-admin.ts';
+import { consoleRoutes } from './operator/console-routes.ts';
+import { ADMIN_API_PREFIX, adminApiPlugin } from './operator/admin-api.ts';
+import { seedDemoOperator } from './operator/demo-operator.ts';
 import { BankMetrics } from './ops/metrics.ts';
 import { acceptForwardedCertificates } from './http/client-certificate.ts';
 import { SecurityEvents } from './security/security-events.ts';
@@ -75,7 +79,10 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
   const counters = quotaCounters(config.redis, logger, () => metrics.countQuotaFallback());
   await counters.ready();
   try {
-    if (config.seedDemoData) await seedDemoBank(store.db);
+    if (config.seedDemoData) {
+      await seedDemoBank(store.db);
+      await seedDemoOperator(store.db, new Date());
+    }
     const pki = await loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) });
     const keys = await loadKeys(config);
     const provider = createProvider({ config, db: store.db, keys });
@@ -103,6 +110,10 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await browser.register(stylesheetRoute);
     await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, cookieKeys: keys.cookieKeys, transferPolicy: config.transferPolicy });
     await browser.register(customerRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys });
+    // The operator's console and the admin API: one TppAdmin, so both do exactly the same (operator/).
+    const tppAdmin = new TppAdmin(store.db, providerClientCheck(provider));
+    await browser.register(consoleRoutes, { db: store.db, tppAdmin, cookieKeys: keys.cookieKeys });
+    await browser.register(adminApiPlugin, { prefix: ADMIN_API_PREFIX, db: store.db, tppAdmin });
     if (lock) await browser.register(sandboxAdminRoutes, { db: store.db, pki, adminToken: lock.adminToken });
 
     const mtls = await createListener(fapiTlsOptions({ ...serverTls(pki), requestClientCertificate: true }), logger, config.listenerLimits, (app) => {

@@ -31,6 +31,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the bank API guard; null until it has passed. Read it through bankAccessOf(). */
     bankAccess: BankAccess | null;
+    /** The TPP the presented token was issued to, once the guard has found it: refused calls are that TPP's traffic too. */
+    tokenClientId: string | null;
   }
 }
 
@@ -90,6 +92,7 @@ export function bankApiGuard(options: GuardOptions): (request: FastifyRequest, r
     const token = await tokens.find(presentedToken.token);
     const now = clock();
     if (!token || token.expiresAt <= now) throw invalidToken('the access token is unknown, expired or revoked');
+    request.tokenClientId = token.clientId;
     // A DPoP-bound token is worthless without a proof of its key, so never as a Bearer token (RFC 9449 §7.2).
     if (token.dpopKeyThumbprint !== undefined) {
       if (presentedToken.scheme !== 'dpop') throw invalidDpopProof('a DPoP-bound access token must be presented with the DPoP scheme and a proof');

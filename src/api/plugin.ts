@@ -61,7 +61,7 @@ function auditAccess(db: Db) {
     if (reply.statusCode === 429) return;
     const query = request.query as Record<string, unknown> | undefined;
     await appendAudit(db, 'api.access', {
-      clientId: request.bankAccess?.clientId,
+      clientId: request.bankAccess?.clientId ?? request.tokenClientId ?? undefined,
       customerId: request.bankAccess?.customerId,
       grantId: request.bankAccess?.grantId,
       accountId: typeof query?.accountId === 'string' ? query.accountId : undefined,
@@ -98,6 +98,7 @@ export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, opt
   const clock = options.clock ?? (() => new Date());
 
   app.decorateRequest('bankAccess', null);
+  app.decorateRequest('tokenClientId', null);
   app.setErrorHandler(apiErrorHandler);
   app.addHook('onRoute', (route) => {
     route.bodyLimit = BODY_LIMIT_BYTES;

@@ -13,6 +13,9 @@ import { TPP_AUTH_METHODS, TppRegistrationError, type TppAuthMethod, type TppPro
 import type { SenderConstraint } from '../auth/fapi-profiles.ts';
 import { createClient } from './client-create.ts';
 import { auditVerify } from './audit-verify.ts';
+import { OPERATOR_USAGE, operatorCommand } from './operator.ts';
+import { OperatorError } from '../operator/operators.ts';
+import { DEMO_OPERATOR } from '../operator/demo-operator.ts';
 import { DISCOVERY_PATH } from '../auth/routes.ts';
 
 const USAGE = `Usage:
@@ -26,6 +29,7 @@ const USAGE = `Usage:
                       [--profile fapi1|fapi2] [--sender-constraint mtls|dpop]   (FAPI 1.0 Advanced by default; DPoP with fapi2)
                       [--registration-number TEXT] [--out DIR]
                                       register a TPP and write its credentials to DIR (default ./tpp-client)
+${OPERATOR_USAGE}
 
 Configuration comes from the environment and GINKO_CONFIG_FILE: see README.md (GINKO_DATA_DIR, DATABASE_URL, GINKO_PORT, …).`;
 
@@ -41,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
     case 'client':
       if (subcommand === 'create') return clientCreate(argv.slice(2));
       break;
+    case 'operator':
+      return operatorCommand(loadConfig(), subcommand, argv.slice(2));
     case 'audit':
       if (subcommand === 'verify') return auditVerify(loadConfig());
       break;
@@ -73,6 +79,10 @@ ${config.metrics ? `  Metrics and probes:         http://${config.metrics.host}:
 Demo customer login: ${demo.loginId} / ${demo.password}
 Transfer approvals ask for a one-time code: npx ginko totp ${demo.loginId}
   (or add the secret ${DEMO_TOTP_SECRETS[demo.loginId]} to an authenticator app)
+
+Operator console: ${config.browser.publicUrl}/operator  (demo operator, role admin: ${DEMO_OPERATOR.name} / ${DEMO_OPERATOR.password};
+  one-time code: npx ginko totp ${DEMO_OPERATOR.name}, or the secret ${DEMO_OPERATOR.totpSecretBase32})
+Admin API: ${config.browser.publicUrl}/admin/api/v1  (Authorization: Bearer ${DEMO_OPERATOR.apiToken})
 
 Register a TPP (in another terminal):
   npx ginko client create --name "My App" --redirect-uri https://localhost:3000/callback --auth private_key_jwt --out ./my-tpp
@@ -151,7 +161,7 @@ async function clientCreate(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError || error instanceof StoreInUseError || error instanceof TppRegistrationError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (error instanceof ConfigError || error instanceof StoreInUseError || error instanceof TppRegistrationError || error instanceof OperatorError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`ginko: ${error.message}`);
       process.exit(2);
     }

@@ -10,7 +10,18 @@ import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 
 /** What the application appends; transfers (`transfer.<state>`) and consents (`consent.given`, `consent.revoked`) are appended by triggers. */
-export type AuditAction = 'login.succeeded' | 'login.failed' | 'consent.refused' | 'grant.revoked' | 'token.issued' | 'api.access' | 'security.event' | RegistrationAuditAction;
+export type AuditAction = 'login.succeeded' | 'login.failed' | 'consent.refused' | 'grant.revoked' | 'token.issued' | 'api.access' | 'security.event' | RegistrationAuditAction | OperatorAuditAction;
+
+/** What operators do (operator/); each entry names the operator (`operatorId`) and the way in (`via`). */
+export type OperatorAuditAction =
+  | 'operator.login.succeeded'
+  | 'operator.login.failed'
+  | 'operator.tpp.onboarded'
+  | 'operator.tpp.credentials_rotated'
+  | 'operator.tpp.suspended'
+  | 'operator.tpp.reinstated'
+  | 'operator.grant.revoked'
+  | 'operator.tpp.grants_revoked';
 
 /** What a TPP does to its own registration (RFC 7591/7592, tpp/registration.ts); each entry names the TPP (`clientId`). */
 export type RegistrationAuditAction = 'tpp.registered' | 'tpp.registration_updated' | 'tpp.deregistered';

@@ -140,13 +140,20 @@ export function clientMetadataOf(registration: TppRegistration, credentials: Tpp
     client_name: registration.name,
     redirect_uris: registration.redirectUris,
     token_endpoint_auth_method: registration.authMethod,
-    ...(credentials.jwks ? { jwks: credentials.jwks } : { jwks_uri: credentials.jwksUri }),
+    ...credentialMetadataOf(registration.authMethod, credentials),
     ...FAPI_CLIENT_METADATA,
     ...(registration.profile === 'fapi2' ? fapi2ClientMetadata(registration.senderConstraint ?? 'mtls') : {}),
     ...(registration.authMethod === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256' } : {}),
-    ...(registration.authMethod === 'tls_client_auth' ? { tls_client_auth_subject_dn: credentials.tlsClientAuthSubjectDn } : {}),
     ...(registration.scopes ? { scope: registration.scopes.join(' ') } : {}),
     ...(registration.logoUri ? { logo_uri: registration.logoUri } : {}),
+  };
+}
+
+/** The client metadata that names a TPP's credentials: its keys (inline or by URL) and, for tls_client_auth, its subject. */
+export function credentialMetadataOf(authMethod: TppAuthMethod, credentials: TppCredentials): Record<string, unknown> {
+  return {
+    ...(credentials.jwks ? { jwks: credentials.jwks } : { jwks_uri: credentials.jwksUri }),
+    ...(authMethod === 'tls_client_auth' ? { tls_client_auth_subject_dn: credentials.tlsClientAuthSubjectDn } : {}),
   };
 }
 

@@ -11,6 +11,11 @@ const lastStepBySecret = new Map<string, number>();
 export async function nextTotpCode(loginId: string): Promise<string> {
   const secret = DEMO_TOTP_SECRETS[loginId];
   if (!secret) throw new Error(`no demo TOTP secret for ${loginId}`);
+  return nextTotpCodeFor(secret);
+}
+
+/** A fresh code for any secret (an operator's); steps already handed out are never reused. */
+export async function nextTotpCodeFor(secret: string): Promise<string> {
   const current = totpStepAt(new Date());
   const step = Math.max(current - 1, (lastStepBySecret.get(secret) ?? -Infinity) + 1);
   if (step > current + 1) {
