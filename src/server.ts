@@ -127,7 +127,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     mountProvider(mtls, provider, MTLS_PATHS);
     await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
     await registerOpenApi(mtls, { apiPrefix: API_PREFIX, mtlsPublicUrl: config.mtls.publicUrl, issuer: config.browser.publicUrl });
-    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), dpop: { publicUrl: config.mtls.publicUrl, replay: dpopProofReplay(provider), nonces: dpopNonces(keys) }, transferPolicy: config.transferPolicy, securityEvents });
+    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), dpop: { publicUrl: config.mtls.publicUrl, replay: dpopProofReplay(provider), nonces: dpopNonces(keys) }, pageSizeLimit: config.transactionPageSize, transferPolicy: config.transferPolicy, securityEvents });
 
     const document = () => openApiDocument(mtls);
     await mtls.register(openApiRoute, { apiPrefix: API_PREFIX, document });

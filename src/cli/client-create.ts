@@ -64,7 +64,7 @@ function registerThroughSandbox(config: GinkoConfig, lock: SandboxLock, registra
   });
 }
 
-function writeCredentials(config: GinkoConfig, tpp: RegisteredTpp, dir: string): void {
+export function writeCredentials(config: GinkoConfig, tpp: RegisteredTpp, dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const mtlsAliases = Object.fromEntries(Object.entries(MTLS_ENDPOINTS).map(([name, path]) => [name, `${config.mtls.publicUrl}${path}`]));
   const client = {

@@ -5,7 +5,9 @@ import { ConfigError, loadConfig } from '../config/config.ts';
 import { openStore } from '../store/db.ts';
 import { acquireLock, releaseLock, StoreInUseError } from '../store/embedded-lock.ts';
 import { createKeysFile } from '../auth/keys.ts';
+import pino from 'pino';
 import { startBank } from '../server.ts';
+import { startDemoTppBesideBank } from '../demo-tpp/registration.ts';
 import { DEMO_CUSTOMERS } from '../bank/demo-data.ts';
 import { DEMO_TOTP_SECRETS } from '../bank/demo-totp.ts';
 import { printDemoTotp } from './totp.ts';
@@ -65,7 +67,13 @@ async function main(argv: string[]): Promise<number> {
 
 async function start(): Promise<number> {
   const config = loadConfig();
-  const bank = await startBank(config);
+  const logger = pino({ level: config.logLevel });
+  const bank = await startBank(config, logger);
+  // The demo TPP app beside the sandbox (README: The demo TPP app); the bank stops with it if it cannot start.
+  const demoTpp = config.demoTpp && (await startDemoTppBesideBank(bank, config.demoTpp, logger).catch(async (error: unknown) => {
+    await bank.close();
+    throw error;
+  }));
   const demo = DEMO_CUSTOMERS[0]!;
   console.log(`
 Ginko sandbox bank is running.
@@ -73,7 +81,7 @@ Ginko sandbox bank is running.
   Discovery:                  ${config.browser.publicUrl}${DISCOVERY_PATH}
   mTLS endpoints and APIs:    ${config.mtls.publicUrl}  (bank APIs under /api/v1)
   API reference and guide:    ${config.browser.publicUrl}/docs
-${config.metrics ? `  Metrics and probes:         http://${config.metrics.host}:${config.metrics.port}/metrics\n` : ''}  Data folder:                ${config.dataDir}${config.databaseUrl ? '' : ' (embedded PostgreSQL)'}
+${demoTpp ? `  Demo TPP app (kakeibo):     ${config.demoTpp!.publicUrl}  (open it to link the demo customer's account)\n` : ''}${config.metrics ? `  Metrics and probes:         http://${config.metrics.host}:${config.metrics.port}/metrics\n` : ''}  Data folder:                ${config.dataDir}${config.databaseUrl ? '' : ' (embedded PostgreSQL)'}
   Dev CA certificate:         ${config.dataDir}/pki/ca.crt
 
 Demo customer login: ${demo.loginId} / ${demo.password}
@@ -94,6 +102,7 @@ Press Ctrl-C to stop.`);
     process.once('SIGTERM', stop);
   });
   console.log('\nStopping…');
+  await demoTpp?.close();
   await bank.close();
   return 0;
 }

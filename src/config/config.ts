@@ -38,6 +38,10 @@ export interface GinkoConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Whether to seed demo customers and history into an empty store. */
   seedDemoData: boolean;
+  /** The demo TPP app (src/demo-tpp) `ginko start` runs beside the sandbox, at https://localhost:port; off when undefined. */
+  demoTpp: { port: number; publicUrl: string } | undefined;
+  /** Lines per page of 入出金明細照会 (GMO's is 500); a smaller page makes TPPs' paging visible in the sandbox. */
+  transactionPageSize: number;
   /** Transfer rules: cut-off, daily limit, approval window, fees, simulated clearing (GINKO_TRANSFER_*). */
   transferPolicy: TransferPolicy;
   /** Dynamic client registration: the directories whose software statements are trusted, and where a new TPP lands. */
@@ -124,6 +128,8 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
     refreshTokenTtlSeconds: integer(env, 'GINKO_REFRESH_TOKEN_TTL_SECONDS', 90 * 24 * 3600, 3600, 365 * 24 * 3600),
     logLevel: oneOf(env, 'GINKO_LOG_LEVEL', LOG_LEVELS, 'info'),
     seedDemoData: boolean(env, 'GINKO_SEED_DEMO_DATA', true),
+    demoTpp: demoTppApp(env),
+    transactionPageSize: integer(env, 'GINKO_TRANSACTION_PAGE_SIZE', 500, 1, 500),
     migrateOnStart: boolean(env, 'GINKO_MIGRATE_ON_START', true),
     keysFile: env.GINKO_KEYS_FILE ? resolve(env.GINKO_KEYS_FILE) : undefined,
     metrics: metricsListener(env),
@@ -153,6 +159,13 @@ function metricsListener(env: Env): GinkoConfig['metrics'] {
   const host = env.GINKO_METRICS_HOST || '127.0.0.1';
   const metricsPort = env.GINKO_METRICS_PORT ? port(env, 'GINKO_METRICS_PORT', 0) : undefined;
   return metricsPort === undefined ? undefined : { host, port: metricsPort };
+}
+
+/** On with the demo data unless GINKO_DEMO_TPP=false: a bank without demo customers has no use for it. */
+function demoTppApp(env: Env): GinkoConfig['demoTpp'] {
+  if (!boolean(env, 'GINKO_DEMO_TPP', boolean(env, 'GINKO_SEED_DEMO_DATA', true))) return undefined;
+  const demoPort = port(env, 'GINKO_DEMO_TPP_PORT', 3000);
+  return { port: demoPort, publicUrl: `https://localhost:${demoPort}` };
 }
 
 function port(env: Env, name: string, fallback: number): number {

@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { Db } from '../store/db.ts';
 import { accountLabel, customerAccounts } from '../bank/accounts.ts';
 import { revokeConsent } from '../auth/consents.ts';
+import { recentAccessByGrant, type ApiAccess } from './recent-access.ts';
 
 export interface ConnectedApp {
   grantId: string;
@@ -13,6 +14,8 @@ export interface ConnectedApp {
   grantedAt: Date;
   lastUsedAt: Date | undefined;
   expiresAt: Date;
+  /** The app's newest calls to the bank APIs, newest first (recent-access.ts). */
+  recentAccess: (ApiAccess & { accountLabel: string | undefined })[];
 }
 
 /** A customer with more live grants than this sees the newest ones; a real customer has a handful. */
@@ -35,6 +38,7 @@ export async function connectedApps(db: Db, customerId: string, now: Date): Prom
     .limit(CONNECTED_APPS_MAX)
     .execute();
   const labels = new Map((await customerAccounts(db, customerId)).map((a) => [a.accountId, accountLabel(a)]));
+  const recentAccess = await recentAccessByGrant(db, customerId, rows.map((row) => row.grant_id));
   return rows.map((row) => ({
     grantId: row.grant_id,
     tppName: row.name,
@@ -44,6 +48,7 @@ export async function connectedApps(db: Db, customerId: string, now: Date): Prom
     grantedAt: row.created_at,
     lastUsedAt: row.last_used_at ?? undefined,
     expiresAt: row.expires_at,
+    recentAccess: (recentAccess.get(row.grant_id) ?? []).map((access) => ({ ...access, accountLabel: access.accountId && labels.get(access.accountId) })),
   }));
 }
 

@@ -5,6 +5,7 @@ import { csrfField } from '../web/csrf.ts';
 import { languageSwitch, page, type Language } from '../web/layout.ts';
 import { SCOPES } from '../auth/scopes.ts';
 import type { ConnectedApp } from './connected-apps.ts';
+import { RECENT_ACCESS_PER_APP, type ApiAccess, type ApiOperation } from './recent-access.ts';
 import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from './sessions.ts';
 
 export const MY_PREFIX = '/my';
@@ -40,6 +41,20 @@ const TEXT = {
     revoke: (tpp: string) => `${tpp} の連携を解除`,
     revokeNote: '解除すると、このサービスはすぐにあなたの口座を見られなくなります。',
     revoked: '連携を解除しました。このサービスはもうあなたの口座にアクセスできません。',
+    recentAccess: (count: number) => `最近のアクセス（新しい順に最大${count}件）`,
+    noAccess: 'まだアクセスはありません。',
+    operations: {
+      accounts: '口座一覧の照会',
+      balances: '残高の照会',
+      transactions: '入出金明細の照会',
+      transferFee: '振込手数料の照会',
+      transferRequest: '振込の依頼',
+      transferResult: '振込結果の照会',
+      transferStatus: '振込状況の照会',
+      transferCancel: '振込の取消',
+      other: 'その他の操作',
+    } satisfies Record<ApiOperation, string>,
+    results: { answered: '応じました', refused: '銀行が拒否しました', failed: 'エラーになりました' } satisfies Record<ApiAccess['result'], string>,
   },
   en: {
     loginTitle: 'Log in',
@@ -64,6 +79,20 @@ const TEXT = {
     revoke: (tpp: string) => `Disconnect ${tpp}`,
     revokeNote: 'Once disconnected, the app can no longer see your accounts, from this moment.',
     revoked: 'Disconnected. The app can no longer access your accounts.',
+    recentAccess: (count: number) => `Recent access (up to ${count}, newest first)`,
+    noAccess: 'No access yet.',
+    operations: {
+      accounts: 'Read the list of accounts',
+      balances: 'Read balances',
+      transactions: 'Read transactions',
+      transferFee: 'Asked for a transfer fee',
+      transferRequest: 'Requested a transfer',
+      transferResult: 'Read a transfer’s result',
+      transferStatus: 'Read a transfer’s status',
+      transferCancel: 'Cancelled a transfer',
+      other: 'Something else',
+    } satisfies Record<ApiOperation, string>,
+    results: { answered: 'answered', refused: 'refused by the bank', failed: 'failed' } satisfies Record<ApiAccess['result'], string>,
   },
 } as const;
 
@@ -128,6 +157,14 @@ ${app.accountLabels.length > 0 ? html`<dt>${t.accounts}</dt><dd>${app.accountLab
 <dt>${t.lastUsedAt}</dt><dd>${app.lastUsedAt ? jstDateTime(app.lastUsedAt, lang) : t.neverUsed}</dd>
 <dt>${t.expiresAt}</dt><dd>${jstDateTime(app.expiresAt, lang)}</dd>
 </dl>
+<h3>${t.recentAccess(RECENT_ACCESS_PER_APP)}</h3>
+${
+  app.recentAccess.length === 0
+    ? html`<p class="muted">${t.noAccess}</p>`
+    : html`<ul class="access">${app.recentAccess.map(
+        (access) => html`<li>${jstDateTime(access.at, lang)} — ${t.operations[access.operation]}${access.accountLabel ? (lang === 'ja' ? html`（${access.accountLabel}）` : html` (${access.accountLabel})`) : ''}: ${t.results[access.result]}</li>`,
+      )}</ul>`
+}
 <form method="post" action="${REVOKE_PATH}">
 ${hiddenFields(lang, csrf)}
 <input type="hidden" name="grantId" value="${app.grantId}">

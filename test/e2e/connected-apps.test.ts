@@ -133,3 +133,27 @@ test('a session left idle for 10 minutes, or an hour old, has ended', async () =
     }
   }
 });
+
+test('connected apps show each app’s recent access in words: newest first, at most five, refusals too', async () => {
+  const sato = DEMO_CUSTOMERS[2]!;
+  const tokens = await tpp.link({ ...PAR_JARM, loginId: sato.loginId, password: sato.password });
+  const [account] = (await tpp.api('/accounts', tokens.accessToken)).body.accounts;
+  for (let i = 0; i < 4; i++) assert.equal((await tpp.api('/accounts', tokens.accessToken)).status, 200);
+  assert.equal((await tpp.api(`/accounts/balances?accountId=${account.accountId}`, tokens.accessToken)).status, 200);
+  assert.equal((await tpp.api('/accounts/transactions?accountId=999999999999', tokens.accessToken)).status, 403, 'an account outside the consent');
+
+  const browser = new CustomerBrowser(bank.pki.caCertificatePem, tpp.redirectUri);
+  try {
+    const apps = await logIn(browser, sato);
+    const list = /<h3>最近のアクセス[^<]*<\/h3>\s*<ul class="access">([\s\S]*?)<\/ul>/.exec(apps.html)?.[1] ?? assert.fail(apps.html);
+    const items = [...list.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => m[1]!);
+    assert.equal(items.length, 5, 'the newest five of six calls');
+    assert.match(items[0]!, /入出金明細の照会: 銀行が拒否しました/);
+    assert.match(items[1]!, new RegExp(`残高の照会（.*${account.accountNumber}）: 応じました`));
+    assert.match(items[2]!, /口座一覧の照会: 応じました/);
+    assert.match(items[0]!, /^\d{4}\/\d{2}\/\d{2} \d{1,2}:\d{2} — /, 'when, in Japan time');
+    assert.doesNotMatch(apps.html, /999999999999/, 'no account number the customer does not have');
+  } finally {
+    await browser.close();
+  }
+});

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
+import { Agent, fetch } from 'undici';
 import { freePort } from '../support/bank.ts';
 import { tppFromFolder } from '../support/tpp.ts';
 
@@ -19,8 +20,8 @@ let env: NodeJS.ProcessEnv;
 
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'ginko-cli-'));
-  const [port, mtlsPort] = await Promise.all([freePort(), freePort()]);
-  env = { ...process.env, GINKO_DATA_DIR: join(workDir, 'data'), GINKO_PORT: String(port), GINKO_MTLS_PORT: String(mtlsPort), GINKO_LOG_LEVEL: 'warn' };
+  const [port, mtlsPort, demoPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  env = { ...process.env, GINKO_DATA_DIR: join(workDir, 'data'), GINKO_PORT: String(port), GINKO_MTLS_PORT: String(mtlsPort), GINKO_DEMO_TPP_PORT: String(demoPort), GINKO_LOG_LEVEL: 'warn' };
 });
 
 after(() => rmSync(workDir, { recursive: true, force: true }));
@@ -32,6 +33,12 @@ test('start, register a TPP with the CLI, link and read a balance from its files
   const demo = DEMO_CUSTOMERS[0]!;
   assert.ok(first.output.includes(`${demo.loginId} / ${demo.password}`), 'prints a demo login');
   assert.match(first.output, /ginko client create/);
+  // The demo TPP app runs beside the sandbox, registered on first start; its folder stays in the data folder.
+  assert.match(first.output, new RegExp(`Demo TPP app \\(kakeibo\\): +https://localhost:${env.GINKO_DEMO_TPP_PORT}`));
+  const demoClientId = JSON.parse(readFileSync(join(env.GINKO_DATA_DIR!, 'demo-tpp', 'client.json'), 'utf8')).client_id;
+  const landing = await fetch(`https://localhost:${env.GINKO_DEMO_TPP_PORT}/`, { dispatcher: new Agent({ connect: { ca: readFileSync(join(env.GINKO_DATA_DIR!, 'pki', 'ca.crt'), 'utf8') } }) });
+  assert.equal(landing.status, 200);
+  assert.match(await landing.text(), /銀行口座を連携する/);
 
   const out = join(workDir, 'my-tpp');
   for (const [auth, dir] of [
@@ -62,6 +69,7 @@ test('start, register a TPP with the CLI, link and read a balance from its files
 
   const second = await startSandbox();
   assert.match(second.output, /is running/);
+  assert.equal(JSON.parse(readFileSync(join(env.GINKO_DATA_DIR!, 'demo-tpp', 'client.json'), 'utf8')).client_id, demoClientId, 'a restart reuses the demo’s registration');
   const tpp = await tppFromFolder(out);
   try {
     const tokens = await tpp.link({ requestMethod: 'by_value', responseMode: 'code_id_token', loginId: demo.loginId, password: demo.password });
