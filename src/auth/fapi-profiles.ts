@@ -39,14 +39,22 @@ export const PROFILE_CLIENT_METADATA: NonNullable<Configuration['extraClientMeta
  * plain form parameters (signed request objects belong to Message Signing), `code` only with the
  * response in the query and `iss` beside it (5.3.2.2-1, -7; oidc-provider always adds `iss`), and its
  * tokens bound to its certificate or to a DPoP key, never both (oidc-provider refuses two bindings).
+ *
+ * With `messageSigning` (FAPI 2.0 Message Signing, for TPPs that want non-repudiation), the same client
+ * signs every request and the bank signs every response, both ways PS256 (FAPI_CLIENT_METADATA):
+ * `require_signed_request_object`, so PAR takes only a request object (5.3.1; its claims are checked as
+ * for FAPI 1.0: exp and nbf present, at most an hour apart, aud the issuer), and JARM responses only
+ * (`response_modes`, 5.4.1), so an authorization response is never unsigned. These are standard client
+ * metadata: a TPP registering itself opts in the same way.
  */
-export function fapi2ClientMetadata(senderConstraint: SenderConstraint): Partial<ClientMetadata> {
+export function fapi2ClientMetadata(senderConstraint: SenderConstraint, messageSigning = false): Partial<ClientMetadata> {
   return {
     [PROFILE_METADATA]: '2.0',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     require_pushed_authorization_requests: true,
-    require_signed_request_object: false,
+    require_signed_request_object: messageSigning,
+    ...(messageSigning ? { response_modes: ['jwt', 'query.jwt'], introspection_signed_response_alg: 'PS256' } : {}),
     id_token_signed_response_alg: 'PS256',
     tls_client_certificate_bound_access_tokens: senderConstraint === 'mtls',
     dpop_bound_access_tokens: senderConstraint === 'dpop',

@@ -108,6 +108,9 @@ export function createProvider(input: AuthorizationServerInput): Provider {
           certificateSubjectMatches(clientCertificateOf(ctx.req), property, expected),
       },
       introspection: { enabled: true },
+      // RFC 9701: a signed introspection response for clients that register introspection_signed_response_alg
+      // and ask with Accept: application/token-introspection+jwt (FAPI 2.0 Message Signing 5.5).
+      jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       // Access tokens serve both userinfo and the bank APIs, whose scopes are ours (see scopes.ts).

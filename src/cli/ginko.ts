@@ -28,7 +28,7 @@ const USAGE = `Usage:
   ginko keys create --out FILE        make authorization-server keys for GINKO_KEYS_FILE (every node loads the same file)
   ginko client create --name NAME --redirect-uri URI [--redirect-uri URI…]
                       --auth private_key_jwt|tls_client_auth|self_signed_tls_client_auth
-                      [--profile fapi1|fapi2] [--sender-constraint mtls|dpop]   (FAPI 1.0 Advanced by default; DPoP with fapi2)
+                      [--profile fapi1|fapi2|fapi2-message-signing] [--sender-constraint mtls|dpop]   (FAPI 1.0 Advanced by default; DPoP with fapi2*)
                       [--registration-number TEXT] [--out DIR]
                                       register a TPP and write its credentials to DIR (default ./tpp-client)
 ${OPERATOR_USAGE}

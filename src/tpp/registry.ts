@@ -12,8 +12,8 @@ import { LogoError, validateLogoUri } from './logo.ts';
 
 export const TPP_AUTH_METHODS = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const;
 export type TppAuthMethod = (typeof TPP_AUTH_METHODS)[number];
-/** FAPI 1.0 Advanced (the default) or the FAPI 2.0 Security Profile. */
-export const TPP_PROFILES = ['fapi1', 'fapi2'] as const;
+/** FAPI 1.0 Advanced (the default), the FAPI 2.0 Security Profile, or FAPI 2.0 with Message Signing (signed requests and responses). */
+export const TPP_PROFILES = ['fapi1', 'fapi2', 'fapi2-message-signing'] as const;
 export type TppProfile = (typeof TPP_PROFILES)[number];
 
 export interface TppRegistration {
@@ -142,7 +142,7 @@ export function clientMetadataOf(registration: TppRegistration, credentials: Tpp
     token_endpoint_auth_method: registration.authMethod,
     ...credentialMetadataOf(registration.authMethod, credentials),
     ...FAPI_CLIENT_METADATA,
-    ...(registration.profile === 'fapi2' ? fapi2ClientMetadata(registration.senderConstraint ?? 'mtls') : {}),
+    ...(registration.profile === 'fapi2' || registration.profile === 'fapi2-message-signing' ? fapi2ClientMetadata(registration.senderConstraint ?? 'mtls', registration.profile === 'fapi2-message-signing') : {}),
     ...(registration.authMethod === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256' } : {}),
     ...(registration.scopes ? { scope: registration.scopes.join(' ') } : {}),
     ...(registration.logoUri ? { logo_uri: registration.logoUri } : {}),

@@ -1,6 +1,7 @@
 // A FAPI 2.0 TPP as a real client would be written: openid-client over mTLS with its own certificate,
 // plain parameters pushed (PAR), `code` with PKCE S256 and `iss` checked, its tokens bound to its
-// certificate or to a DPoP key (openid-client's DPoP handle: proofs, server nonces and retries).
+// certificate or to a DPoP key (openid-client's DPoP handle: proofs, server nonces and retries). A
+// Message Signing TPP pushes a signed request object instead and reads JARM responses.
 import * as client from 'openid-client';
 import { generateKeyPair, importJWK, type GenerateKeyPairResult } from 'jose';
 import type { Agent } from 'undici';
@@ -25,6 +26,8 @@ export class Fapi2Tpp {
     /** The DPoP key pair of a DPoP client (its access tokens are bound to it); undefined for an mTLS client. */
     readonly dpopKeys: GenerateKeyPairResult | undefined,
     private readonly dpop: client.DPoPHandle | undefined,
+    /** The request-object signing key of a Message Signing TPP (it registered require_signed_request_object). */
+    private readonly requestSigningKey: client.CryptoKey | undefined,
   ) {}
 
   /** Reads the bank's metadata where the variant's client would: OpenID discovery or RFC 8414. */
@@ -37,7 +40,9 @@ export class Fapi2Tpp {
       algorithm: variant === 'plain_oauth' ? 'oauth2' : 'oidc',
     });
     const dpopKeys = registered.metadata.dpop_bound_access_tokens === true ? await generateKeyPair('ES256') : undefined;
-    return new Fapi2Tpp(bank, registered, config, agent, dpopKeys, dpopKeys && client.getDPoPHandle(config, dpopKeys));
+    const messageSigning = registered.metadata.require_signed_request_object === true;
+    if (messageSigning) client.useJwtResponseMode(config);
+    return new Fapi2Tpp(bank, registered, config, agent, dpopKeys, dpopKeys && client.getDPoPHandle(config, dpopKeys), messageSigning ? signingKey : undefined);
   }
 
   get redirectUri(): string {
@@ -61,8 +66,12 @@ export class Fapi2Tpp {
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       ...(request.authorizationDetails ? { authorization_details: JSON.stringify(request.authorizationDetails) } : {}),
+      // Message Signing: the response comes back signed (JARM), which openid-client then verifies.
+      ...(this.requestSigningKey ? { response_mode: 'jwt' } : {}),
     };
-    const url = await client.buildAuthorizationUrlWithPAR(this.config, params, this.dpopOptions());
+    // Message Signing: every parameter inside a request object signed with the TPP's key, pushed.
+    const pushed = this.requestSigningKey ? (await client.buildAuthorizationUrlWithJAR(this.config, params, this.requestSigningKey)).searchParams : params;
+    const url = await client.buildAuthorizationUrlWithPAR(this.config, pushed, this.dpopOptions());
     return { url, checks: { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: variant === 'openid_connect' } };
   }
 
