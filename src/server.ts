@@ -27,6 +27,7 @@ import { dpopNonces } from './auth/dpop-nonces.ts';
 import { revokeConsent } from './auth/consents.ts';
 import { BROWSER_PATHS, MTLS_PATHS, OIDC_ROUTES } from './auth/routes.ts';
 import { bankApiPlugin } from './api/plugin.ts';
+import { startAccessCache } from './api/access-cache.ts';
 import { resourceMetadataRoute } from './api/resource-metadata.ts';
 import { DEMO_CUSTOMERS, seedDemoBank } from './bank/demo-data.ts';
 import { startTransferScheduler } from './bank/transfers/scheduler.ts';
@@ -78,6 +79,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
   const metrics = new BankMetrics();
   const counters = quotaCounters(config.redis, logger, () => metrics.countQuotaFallback());
   await counters.ready();
+  const stopOnFailure: (() => Promise<void>)[] = [];
   try {
     if (config.seedDemoData) {
       await seedDemoBank(store.db);
@@ -127,7 +129,11 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     mountProvider(mtls, provider, MTLS_PATHS);
     await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
     await registerOpenApi(mtls, { apiPrefix: API_PREFIX, mtlsPublicUrl: config.mtls.publicUrl, issuer: config.browser.publicUrl });
-    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), dpop: { publicUrl: config.mtls.publicUrl, replay: dpopProofReplay(provider), nonces: dpopNonces(keys) }, pageSizeLimit: config.transactionPageSize, transferPolicy: config.transferPolicy, securityEvents });
+    // Revocations reach this node's cache as NOTIFYs from the store (api/access-cache.ts).
+    const { cache: accessCache, notices: accessNotices } = await startAccessCache(store, logger);
+    stopOnFailure.push(() => accessNotices.close());
+    metrics.observeAccessCache(accessCache, accessNotices);
+    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), dpop: { publicUrl: config.mtls.publicUrl, replay: dpopProofReplay(provider), nonces: dpopNonces(keys) }, pageSizeLimit: config.transactionPageSize, transferPolicy: config.transferPolicy, securityEvents, accessCache });
 
     const document = () => openApiDocument(mtls);
     await mtls.register(openApiRoute, { apiPrefix: API_PREFIX, document });
@@ -151,12 +157,14 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
       close: () =>
         lifecycle.shutdown([browser, mtls, ...(operations ? [operations] : [])], config.shutdown, async () => {
           await transferScheduler.stop();
+          await accessNotices.close();
           await counters.close();
           await store.close();
           if (lock) releaseLock(config.dataDir, lock);
         }),
     };
   } catch (error) {
+    for (const stop of stopOnFailure) await stop();
     await counters.close();
     await store.close();
     if (lock) releaseLock(config.dataDir, lock);

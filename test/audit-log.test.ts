@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { appendAudit } from '../src/security/audit-log.ts';
+import { AuditGroupCommit } from '../src/security/audit-group-commit.ts';
 import { verifyAuditChain } from '../src/security/audit-verify.ts';
 import { openStore, type Store } from '../src/store/db.ts';
 import { createScratchDatabase, type ScratchDatabase } from './support/postgres.ts';
@@ -69,6 +70,26 @@ for (const driver of ['pglite', 'postgres'] as const) {
       const cli = await verifyWithCli();
       assert.equal(cli.code, 0, cli.output);
       assert.match(cli.output, new RegExp(`intact: ${ENTRIES} entries`));
+    });
+
+    test('group commit: entries from two batchers and single appends, all at once, form one intact chain; each settles only once committed', async () => {
+      await freshChain();
+      const nodes = [new AuditGroupCommit(store.db), new AuditGroupCommit(store.db)];
+      const committedWhenSettled: Promise<boolean>[] = [];
+      const singles: Promise<void>[] = [];
+      for (let i = 0; i < 300; i += 1) {
+        const interactionId = `group-${i}`;
+        committedWhenSettled.push(
+          nodes[i % 2]!.append('api.access', { interactionId, status: 200 }).then(async () => {
+            const row = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_log WHERE body::jsonb ->> 'interactionId' = ${interactionId}`.execute(store.db);
+            return row.rows[0]!.n === 1;
+          }),
+        );
+        if (i % 50 === 0) singles.push(appendAudit(store.db, 'login.succeeded', { customerId: `c-${i}` }));
+      }
+      assert.ok((await Promise.all(committedWhenSettled)).every(Boolean), 'every entry is in the log when its append resolves');
+      await Promise.all(singles);
+      assert.deepEqual(await verifyAuditChain(store.db), { intact: true, entries: ENTRIES + 300 + singles.length });
     });
 
     test('an edited entry', async () => {

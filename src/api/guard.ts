@@ -2,6 +2,7 @@
 // the Authorization header only; active; bound to the client certificate on this connection (RFC 8705),
 // or, for FAPI 2.0 DPoP clients, presented with a DPoP proof of its key (RFC 9449, dpop.ts);
 // carrying the scope the route requires (`accounts` unless the route says otherwise); backed by a live consent of the same customer and TPP; the TPP active.
+// What it read about a token is kept per node (access-cache.ts) until the store says it changed.
 // It then hands the route the customer, the TPP and the consented accounts, and nothing more.
 import assert from 'node:assert/strict';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -12,6 +13,7 @@ import type { Db } from '../store/db.ts';
 import { type DpopResourceOptions, verifyDpopProof } from './dpop.ts';
 import type { SecurityEventKind, SecurityEvents } from '../security/security-events.ts';
 import type { AccessTokenLookup, IssuedAccessToken } from './access.ts';
+import type { AccessCache, AccessSnapshot } from './access-cache.ts';
 import { insufficientScope, invalidDpopProof, invalidRequestToken, invalidToken, tppSuspended } from './errors.ts';
 
 /** What a request that passed the guard may touch. */
@@ -53,6 +55,8 @@ export interface GuardOptions {
   dpop: DpopResourceOptions;
   /** Records a token used without its certificate, or a suspended TPP, before the refusal (and may end the grant). */
   securityEvents: Pick<SecurityEvents, 'record'> | undefined;
+  /** What this node already read about presented tokens (access-cache.ts); without it, every request reads the store. */
+  cache: AccessCache | undefined;
 }
 
 /** An Authorization header longer than this is not ours (our tokens are 43 characters). */
@@ -84,13 +88,15 @@ function presentedTokenOf(request: FastifyRequest): { scheme: Scheme; token: str
 
 /** An onRequest hook: refuses with the right 400/401/403, or sets request.bankAccess. */
 export function bankApiGuard(options: GuardOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  const { db, tokens, clientCertificateThumbprint, clock, dpop, securityEvents } = options;
+  const { db, tokens, clientCertificateThumbprint, clock, dpop, securityEvents, cache } = options;
   return async function guard(request, reply) {
     const record = (kind: SecurityEventKind, token: IssuedAccessToken, detail: string) =>
       securityEvents?.record({ kind, clientId: token.clientId, customerId: token.customerId, grantId: token.grantId, interactionId: request.id, sourceAddress: request.ip, detail });
     const presentedToken = presentedTokenOf(request);
-    const token = await tokens.find(presentedToken.token);
     const now = clock();
+    const cached = cache?.lookup(presentedToken.token, Date.now());
+    const epoch = cache?.epoch;
+    const token = cached?.token ?? (await tokens.find(presentedToken.token));
     if (!token || token.expiresAt <= now) throw invalidToken('the access token is unknown, expired or revoked');
     request.tokenClientId = token.clientId;
     // A DPoP-bound token is worthless without a proof of its key, so never as a Bearer token (RFC 9449 §7.2).
@@ -117,32 +123,43 @@ export function bankApiGuard(options: GuardOptions): (request: FastifyRequest, r
     const requiredScope = request.routeOptions.config?.requiredScope ?? ACCOUNTS_SCOPE;
     if (!token.scopes.has(requiredScope)) throw insufficientScope(requiredScope);
 
-    const consent = await db
-      .selectFrom('consents as c')
-      .innerJoin('tpps as t', 't.client_id', 'c.client_id')
-      .select(['c.customer_id', 'c.client_id', 'c.scopes', 'c.account_ids', 'c.expires_at', 'c.revoked_at', 't.status'])
-      .where('c.grant_id', '=', token.grantId)
-      .executeTakeFirst();
-    if (
-      !consent ||
-      consent.customer_id !== token.customerId ||
-      consent.client_id !== token.clientId ||
-      consent.revoked_at !== null ||
-      consent.expires_at <= now
-    ) {
-      throw invalidToken('the consent behind the access token has ended');
-    }
+    const snapshot = cached ?? (await readConsent(db, token, now, record));
+    const { consent } = snapshot;
+    if (consent.expiresAt <= now) throw invalidToken('the consent behind the access token has ended');
     // A token never carries more than its consent; the consent is what the customer agreed to.
-    if (!consent.scopes.split(' ').includes(requiredScope)) throw insufficientScope(requiredScope);
-    if (consent.status !== 'active') {
-      await record('suspended_tpp', token, 'a suspended TPP called the bank API');
-      throw tppSuspended();
+    if (!consent.scopes.includes(requiredScope)) throw insufficientScope(requiredScope);
+    if (!cached && epoch !== undefined) cache?.remember(presentedToken.token, snapshot, epoch, Date.now());
+    // For the customer's connected-apps page: when this TPP last used the access (one write a minute).
+    const minute = Math.floor(Date.now() / 60_000);
+    if (snapshot.lastUseNotedMinute !== minute) {
+      await noteConsentUsed(db, token.grantId);
+      snapshot.lastUseNotedMinute = minute;
     }
-    const accountIds: unknown = consent.account_ids;
-    assert.ok(Array.isArray(accountIds) && accountIds.every((id) => typeof id === 'string'), `consent ${token.grantId} has malformed account_ids`);
-    // For the customer's connected-apps page: when this TPP last used the access.
-    await noteConsentUsed(db, token.grantId);
-    request.bankAccess = { customerId: token.customerId, clientId: token.clientId, grantId: token.grantId, accountIds };
+    request.bankAccess = { customerId: token.customerId, clientId: token.clientId, grantId: token.grantId, accountIds: consent.accountIds };
+  };
+}
+
+/** The live consent behind a token, and its TPP active; otherwise the refusal (recorded for a suspended TPP). */
+async function readConsent(db: Db, token: IssuedAccessToken, now: Date, record: (kind: SecurityEventKind, token: IssuedAccessToken, detail: string) => Promise<void> | undefined): Promise<AccessSnapshot> {
+  const consent = await db
+    .selectFrom('consents as c')
+    .innerJoin('tpps as t', 't.client_id', 'c.client_id')
+    .select(['c.customer_id', 'c.client_id', 'c.scopes', 'c.account_ids', 'c.expires_at', 'c.revoked_at', 't.status'])
+    .where('c.grant_id', '=', token.grantId)
+    .executeTakeFirst();
+  if (!consent || consent.customer_id !== token.customerId || consent.client_id !== token.clientId || consent.revoked_at !== null || consent.expires_at <= now) {
+    throw invalidToken('the consent behind the access token has ended');
+  }
+  if (consent.status !== 'active') {
+    await record('suspended_tpp', token, 'a suspended TPP called the bank API');
+    throw tppSuspended();
+  }
+  const accountIds: unknown = consent.account_ids;
+  assert.ok(Array.isArray(accountIds) && accountIds.every((id) => typeof id === 'string'), `consent ${token.grantId} has malformed account_ids`);
+  return {
+    token,
+    consent: { customerId: consent.customer_id, clientId: consent.client_id, scopes: consent.scopes.split(' '), accountIds, expiresAt: consent.expires_at },
+    lastUseNotedMinute: -1,
   };
 }
 

@@ -6,9 +6,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } f
 import { TRANSACTION_PAGE_SIZE_MAX } from '../bank/accounts.ts';
 import type { Db } from '../store/db.ts';
 import { INTERACTION_ID_HEADER, INTERACTION_ID_LOG_LABEL, interactionIdOf, isInteractionId } from '../http/interaction-id.ts';
-import { appendAudit } from '../security/audit-log.ts';
+import { AuditGroupCommit } from '../security/audit-group-commit.ts';
 import type { SecurityEvents } from '../security/security-events.ts';
 import type { AccessTokenLookup } from './access.ts';
+import type { AccessCache } from './access-cache.ts';
 import type { DpopResourceOptions } from './dpop.ts';
 import { accountRoutes } from './accounts.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
@@ -31,6 +32,8 @@ export interface BankApiOptions {
   transferPolicy?: TransferPolicy;
   /** Where stolen-looking token uses are recorded and acted on; none in tests of the routes alone. */
   securityEvents?: SecurityEvents;
+  /** This node's cache of what the guard read (access-cache.ts); without it every request reads the store. */
+  accessCache?: AccessCache;
 }
 
 /** Reads take no body; the largest body, a one-item transfer request, is well under 2 KiB even in full-width text. */
@@ -53,14 +56,18 @@ async function responseHeaders(_request: FastifyRequest, reply: FastifyReply): P
   reply.header('cache-control', 'no-store');
 }
 
-/** Every call, refused or answered, is an audit entry: who, for whom, which account, what came of it. */
-function auditAccess(db: Db) {
+/**
+ * Every call, refused or answered, is an audit entry: who, for whom, which account, what came of it.
+ * Written before the response leaves (onSend), through the node's group commit: a response is never
+ * seen without its entry, and concurrent calls share one commit.
+ */
+function auditAccess(audit: AuditGroupCommit) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // A request a quota refused (http/quotas.ts) never reached the API: it is counted in the metrics,
     // not written here, or a flood would queue on the audit chain's lock.
     if (reply.statusCode === 429) return;
     const query = request.query as Record<string, unknown> | undefined;
-    await appendAudit(db, 'api.access', {
+    await audit.append('api.access', {
       clientId: request.bankAccess?.clientId ?? request.tokenClientId ?? undefined,
       customerId: request.bankAccess?.customerId,
       grantId: request.bankAccess?.grantId,
@@ -107,9 +114,9 @@ export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, opt
   });
   // Order matters: the interaction id first, so that even a refused request carries it.
   app.addHook('onRequest', interactionId);
-  app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock, dpop: options.dpop, securityEvents: options.securityEvents }));
+  app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock, dpop: options.dpop, securityEvents: options.securityEvents, cache: options.accessCache }));
   app.addHook('onSend', responseHeaders);
-  app.addHook('onResponse', auditAccess(options.db));
+  app.addHook('onSend', auditAccess(new AuditGroupCommit(options.db)));
   app.setNotFoundHandler((request, reply) => {
     // A path the API has, asked with another method, is a 405 naming the methods it takes.
     const path = request.url.split('?')[0] ?? '/';

@@ -22,7 +22,8 @@ export function accessTokenLookup(provider: Provider): AccessTokenLookup {
         scopes: token.scopes,
         certificateThumbprint: token['x5t#S256'],
         dpopKeyThumbprint: token.jkt,
-        expiresAt: new Date((token.exp ?? 0) * 1000),
+        sessionUid: token.expiresWithSession ? token.sessionUid : undefined,
+        expiresAt: new Date(Math.min(token.exp ?? 0, grant.exp ?? Infinity) * 1000),
       };
     },
   };

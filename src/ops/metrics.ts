@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DISCOVERY_PATH, OIDC_ROUTES, pathMatches } from '../auth/routes.ts';
 
 export type ListenerName = 'browser' | 'mtls';
@@ -133,6 +133,22 @@ export class BankMetrics {
   /** A request Redis could not count, counted by the node alone (http/quota-counters.ts). */
   countQuotaFallback(): void {
     this.quotaFallbacks.inc();
+  }
+
+  /** The API guard's cache (api/access-cache.ts): lookups it answered or not, and whether its LISTEN is up. */
+  observeAccessCache(cache: { readonly stats: { hits: number; misses: number; notices: number } }, notices: { readonly listening: boolean }): void {
+    new Gauge({
+      name: 'ginko_access_cache_lookups',
+      help: 'Access-token lookups of the API guard since start, answered from the node\'s cache (hit) or the store (miss)',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.set({ result: 'hit' }, cache.stats.hits);
+        this.set({ result: 'miss' }, cache.stats.misses);
+      },
+    });
+    new Gauge({ name: 'ginko_access_cache_notices', help: 'Change notices (revocations, suspensions…) received since start', registers: [this.registry], collect() { this.set(cache.stats.notices); } });
+    new Gauge({ name: 'ginko_access_notices_listening', help: '1 while the LISTEN connection for change notices is up; at 0 the cache is off', registers: [this.registry], collect() { this.set(notices.listening ? 1 : 0); } });
   }
 
   private counter<Label extends string>(name: string, help: string, labelNames: readonly Label[]): Counter<Label> {

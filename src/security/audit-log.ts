@@ -39,9 +39,14 @@ export function chainHash(previousHash: string, body: string): string {
   return createHash('sha256').update(previousHash + body, 'utf8').digest('hex');
 }
 
+/** Asserts that every fact is short enough to be an id or a code (anything longer is a bug, not data). */
+export function assertFactsFit(facts: AuditFacts): void {
+  for (const [name, value] of Object.entries(facts)) assert.ok(String(value).length <= FACT_LENGTH_MAX, `audit fact ${name} is too long`);
+}
+
 /** Appends one entry, in the caller's transaction when there is one (so it commits with the act). */
 export async function appendAudit(db: Db, action: AuditAction, facts: AuditFacts): Promise<void> {
-  for (const [name, value] of Object.entries(facts)) assert.ok(String(value).length <= FACT_LENGTH_MAX, `audit fact ${name} is too long`);
+  assertFactsFit(facts);
   // JSON drops undefined facts; the function drops nulls.
   await sql`SELECT audit_append(${action}, ${JSON.stringify(facts)}::jsonb)`.execute(db);
 }

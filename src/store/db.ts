@@ -1,19 +1,31 @@
 // The store: one SQL dialect (PostgreSQL) on two drivers. Without DATABASE_URL the sandbox runs
 // embedded PGlite in its data folder; with it, a pg pool. Every query goes through Kysely, so the
 // code above this file never knows which driver it runs on.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { assertMigrated, migrateToLatest } from './migrations/index.ts';
+import { emptyClusterTemplate, keepEmptyClusterTemplate } from './pglite-template.ts';
 
 export type Db = Kysely<Database>;
 
 export interface Store {
   readonly db: Db;
   readonly driver: 'pglite' | 'postgres';
+  /**
+   * LISTENs on `channel` on a connection of its own (PostgreSQL) or in process (PGlite). `lost` is told
+   * once if that connection fails; the caller listens again (store/notices.ts does, with back-off).
+   */
+  listen(channel: string, notified: (payload: string) => void, lost: (error: Error) => void): Promise<NoticeListener>;
+  close(): Promise<void>;
+}
+
+export interface NoticeListener {
+  /** Resolves when the connection answers a query; rejects when it cannot (a silently dead connection). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,17 +80,26 @@ async function openPGlite(options: StoreOptions): Promise<Store> {
     mkdirSync(options.dataDir, { recursive: true });
     dataDir = join(options.dataDir, 'pgdata');
   }
+  const fresh = dataDir === undefined || !existsSync(join(dataDir, 'PG_VERSION'));
+  const template = fresh ? emptyClusterTemplate() : undefined;
   const pglite = await PGlite.create(dataDir, {
+    ...(template ? { loadDataDir: template } : {}),
     parsers: { [PG_TYPE_INT8]: parseInt8, [PG_TYPE_DATE]: parseDate },
     // PostgreSQL's default 128 MB of shared buffers live in PGlite's WASM memory and stay resident:
     // the idle sandbox took ~640 MiB (bench scenario 6). The sandbox's data is small, and the files
     // it reads stay in the OS page cache anyway.
     postgresqlconf: `shared_buffers = ${PGLITE_SHARED_BUFFERS}`,
   });
+  if (fresh && !template) await keepEmptyClusterTemplate(pglite);
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
     driver: 'pglite',
+    // In process: nothing to lose, and notices arrive as the committing query returns.
+    async listen(channel, notified) {
+      const unlisten = await pglite.listen(channel, notified);
+      return { ping: async () => {}, close: async () => (pglite.closed ? undefined : unlisten()) };
+    },
     async close() {
       await db.destroy();
       if (!pglite.closed) await pglite.close();
@@ -104,8 +125,48 @@ function openPostgres(connectionString: string, poolSize: number, onConnectionLo
   return {
     db,
     driver: 'postgres',
+    listen: (channel, notified, lost) => listenOnOwnConnection(connectionString, channel, notified, lost),
     async close() {
       await db.destroy();
+    },
+  };
+}
+
+/** What a LISTEN connection calls itself in pg_stat_activity (operators, and the test that kills it, find it by this). */
+export const LISTENER_APPLICATION_NAME = 'ginko-notices';
+
+async function listenOnOwnConnection(connectionString: string, channel: string, notified: (payload: string) => void, lost: (error: Error) => void): Promise<NoticeListener> {
+  // Not from the pool: a pooled connection is lent to queries and given back, and LISTEN belongs to a session.
+  const client = new pg.Client({ connectionString, application_name: LISTENER_APPLICATION_NAME, keepAlive: true });
+  let closing = false;
+  const fail = (error: Error) => {
+    if (closing) return;
+    closing = true;
+    client.removeAllListeners('notification');
+    client.end().catch(() => {});
+    lost(error);
+  };
+  client.on('error', fail);
+  client.on('end', () => fail(new Error('the LISTEN connection ended')));
+  client.on('notification', (message) => {
+    if (message.channel === channel) notified(message.payload ?? '');
+  });
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  } catch (error) {
+    closing = true;
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return {
+    ping: async () => {
+      await client.query('SELECT 1');
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      await client.end();
     },
   };
 }

@@ -12,7 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import { fetch, type Agent } from 'undici';
+import { sql } from 'kysely';
 import { createKeysFile } from '../../src/auth/keys.ts';
+import { LISTENER_APPLICATION_NAME } from '../../src/store/db.ts';
+import { nextTotpCode } from '../support/authenticator.ts';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import type { RegisteredTpp } from '../../src/tpp/registry.ts';
 import { TcpBalancer } from '../support/balancer.ts';
@@ -210,6 +213,80 @@ describe('two nodes on one database', () => {
     }
   });
 });
+
+describe('revocation reaches the other node\'s cache at once (api/access-cache.ts)', () => {
+  // One TPP, two clients: each keeps its connection to the node it first reached through the balancer.
+  let onA: TestTpp;
+  let onB: TestTpp;
+
+  before(async () => {
+    onA = await TestTpp.create(endpoints, registered);
+    onB = await TestTpp.create(endpoints, registered);
+  });
+  after(async () => {
+    await onA?.close();
+    await onB?.close();
+  });
+
+  /** A fresh token, linked on A, already read twice on B: the second read came from B's cache. */
+  async function cachedOnB(): Promise<Tokens> {
+    const tokens = await on('a', ['/oauth/token'], () => onA.link({ ...variant, ...customer }));
+    assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 200);
+    const hits = await cacheHits(nodes.b);
+    assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 200);
+    assert.equal(await cacheHits(nodes.b), hits + 1, 'B answered from its cache');
+    return tokens;
+  }
+
+  test('the customer disconnects the TPP on A: the next call on B is refused', async () => {
+    const tokens = await cachedOnB();
+    routeTo('a');
+    const browser = new CustomerBrowser(endpoints.caCertificatePem, onA.redirectUri);
+    try {
+      const login = expectPage(await browser.open(`${endpoints.issuer}/my/login`), 'login');
+      const apps = expectPage(await browser.submit(login, '/my/login', { loginId: customer.loginId, password: customer.password, totp: await nextTotpCode(customer.loginId) }), 'connected apps');
+      assert.match(expectPage(await browser.submit(apps, '/my/connected-apps/revoke', {}), 'connected apps').html, /連携を解除しました/);
+    } finally {
+      await browser.close();
+    }
+    assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 401);
+  });
+
+  test('an operator suspends the TPP (here in SQL, as any path would): the next call on B is refused, and allowed again once it is reinstated', async () => {
+    const tokens = await cachedOnB();
+    await nodes.a.store.db.updateTable('tpps').set({ status: 'suspended' }).where('client_id', '=', registered.clientId).execute();
+    try {
+      const refused = await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken));
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.errorCode, 'E40303');
+    } finally {
+      await nodes.a.store.db.updateTable('tpps').set({ status: 'active' }).where('client_id', '=', registered.clientId).execute();
+    }
+    assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 200);
+  });
+
+  test('with the LISTEN connections killed, B stops trusting its cache: a token revoked on A meanwhile is refused on B; the cache comes back with the connection', async () => {
+    const tokens = await cachedOnB();
+    const killed = await sql<{ pid: number }>`SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE application_name = ${LISTENER_APPLICATION_NAME} AND datname = current_database()`.execute(nodes.a.store.db);
+    assert.equal(killed.rows.length, 2, 'one LISTEN connection per node');
+    await on('a', ['/oauth/revoke'], () => onA.revoke(tokens.accessToken));
+    assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 401);
+
+    const deadline = Date.now() + 10_000;
+    while ((await listening(nodes.b)) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await listening(nodes.b), 1, 'B listens again');
+    await cachedOnB();
+  });
+});
+
+async function cacheHits(node: TestBank): Promise<number> {
+  const metric = await node.metrics.registry.getSingleMetric('ginko_access_cache_lookups')!.get();
+  return metric.values.find((value) => value.labels.result === 'hit')?.value ?? 0;
+}
+
+async function listening(node: TestBank): Promise<number> {
+  return (await node.metrics.registry.getSingleMetric('ginko_access_notices_listening')!.get()).values[0]?.value ?? 0;
+}
 
 describe('two nodes, one Redis: quotas', () => {
   test("a TPP's PAR quota is the bank's, not each node's: what it spent on A counts on B", async () => {
