@@ -2,6 +2,7 @@
 // (Redis, shared by every node, or each node's memory), and the listeners' own limits (sizes,
 // timeouts, connections). The defaults are here, in one place, and in README.md (Floods and quotas).
 import { ConfigError } from './config.ts';
+import { wholeNumberSetting as whole } from './whole-number.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -69,14 +70,6 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
 const QUOTA_MAX = 1_000_000_000;
 /** A TPP override map bigger than this is not a configuration. */
 const OVERRIDE_TPPS_MAX = 10_000;
-
-function whole(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
-  throw new ConfigError(`${name}=${raw} is not valid: use a whole number from ${min} to ${max} (default ${fallback})`);
-}
 
 const settingOf = (endpoint: string, per: 'TPP' | 'ADDRESS') => `GINKO_QUOTA_${endpoint.toUpperCase()}_PER_${per}`;
 

@@ -5,20 +5,13 @@ import type { AssertionError } from 'node:assert';
 import { assertFeeTable, type TransferFeeTable } from '../bank/fees.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
 import { ConfigError } from './config.ts';
+import { wholeNumberSetting as whole } from './whole-number.ts';
 
 type Env = Record<string, string | undefined>;
 
 const CUT_OFF_PATTERN = /^([01][0-9]|2[0-3]):([0-5][0-9])$/;
 /** GMO's upper bound on one transfer request's total. */
 const DAILY_LIMIT_YEN_MAX = 999_999_999_999;
-
-function whole(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
-  throw new ConfigError(`${name}=${raw} is not valid: use a whole number from ${min} to ${max} (default ${fallback})`);
-}
 
 function cutOff(env: Env): TransferPolicy['cutOffJst'] {
   const raw = env.GINKO_TRANSFER_CUTOFF_JST;

@@ -47,7 +47,6 @@ export async function createListener(tls: ServerOptions, logger: FastifyBaseLogg
     reply.raw.setHeader(INTERACTION_ID_HEADER, request.id);
   });
   observe(app as unknown as FastifyInstance);
-  refuseDeclaredOversizeBodies(app, limits.bodyBytes);
   await app.register(middie);
   await app.register(formbody, { bodyLimit: limits.bodyBytes });
   // An https server hands routes the same IncomingMessage/ServerResponse as http; the plugins are
@@ -56,24 +55,6 @@ export async function createListener(tls: ServerOptions, logger: FastifyBaseLogg
 }
 
 const CONNECTION_CHECK_INTERVAL_MS = 1000;
-
-/**
- * Fastify holds its routes to the body limit; oidc-provider reads its own bodies, with its own cap
- * (56 KiB, then invalid_request). A body declared larger than the listener's limit is refused here
- * before the provider reads it, with 413 and an RFC 6749 error body.
- */
-function refuseDeclaredOversizeBodies(app: FastifyInstance, bodyBytes: number): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.url !== undefined) return;
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (!(declared > bodyBytes)) return;
-    return reply
-      .code(413)
-      .header('content-type', 'application/json; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send({ error: 'invalid_request', error_description: `the request body is larger than ${bodyBytes} bytes` });
-  });
-}
 
 /**
  * A path with a percent-escape that does not decode (`%zz`, a cut UTF-8 sequence) would be refused
@@ -112,21 +93,28 @@ const PROVIDER_METHODS: Readonly<Record<string, readonly string[]>> = {
   [OIDC_ROUTES.registration]: ['POST'],
 };
 
-function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: readonly string[]): void {
-  res.statusCode = 405;
-  res.setHeader('allow', allowed.join(', '));
+/** An RFC 6749 `invalid_request` answered by the listener itself, before the provider. */
+function invalidRequest(res: ServerResponse, statusCode: number, description: string): void {
+  res.statusCode = statusCode;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
+  res.end(JSON.stringify({ error: 'invalid_request', error_description: description }));
+}
+
+function methodNotAllowed(res: ServerResponse, method: string, path: string, allowed: readonly string[]): void {
+  res.setHeader('allow', allowed.join(', '));
   const use = allowed.filter((m) => m !== 'HEAD').join(' or ');
-  res.end(JSON.stringify({ error: 'invalid_request', error_description: `${method} is not supported on ${path}: use ${use}` }));
+  invalidRequest(res, 405, `${method} is not supported on ${path}: use ${use}`);
 }
 
 /**
  * Hands the given oidc-provider paths to the provider. It runs as middleware, before Fastify parses
- * the body, because oidc-provider reads the raw request stream itself.
+ * the body, because oidc-provider reads the raw request stream itself — with its own cap (56 KiB,
+ * then invalid_request), so a body declared over the listener's limit is refused here with 413.
  */
 export function mountProvider(app: FastifyInstance, provider: Provider, paths: readonly string[]): void {
   const handle = provider.callback();
+  const bodyLimit = app.initialConfig.bodyLimit ?? 0;
   app.use((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (paths.some((route) => pathMatches(path, route))) {
@@ -134,6 +122,10 @@ export function mountProvider(app: FastifyInstance, provider: Provider, paths: r
       const allowed = PROVIDER_METHODS[path];
       if (allowed && method !== 'OPTIONS' && !allowed.includes(method)) {
         methodNotAllowed(res, method, path, allowed);
+        return;
+      }
+      if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
+        invalidRequest(res, 413, `the request body is larger than ${bodyLimit} bytes`);
         return;
       }
       void handle(req, res);

@@ -4,6 +4,7 @@
 // again after the window" is waited for, not assumed. Counts here are in each bank's memory; the
 // Redis-shared counts are in test/quota-counters.test.ts and test/e2e/multi-node.test.ts.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -241,5 +242,50 @@ describe('quotas per source address', () => {
     assertOAuthTooMany(pushed.refused);
     const throttled = await bank.metrics.registry.getSingleMetric('ginko_quota_throttled_total')!.get();
     assert.ok(throttled.values.some((v) => v.labels.quota === 'address' && v.labels.route === '/oauth/par' && v.labels.client_id === 'none'));
+  });
+});
+
+describe('behind a trusted front proxy', () => {
+  let bank: TestBank;
+  let proxy: Agent;
+  let tpp: TestTpp;
+  const PER_ADDRESS = 2;
+
+  before(async () => {
+    bank = await startTestBank({
+      GINKO_TRUSTED_PROXIES: '127.0.0.1',
+      GINKO_QUOTA_WINDOW_SECONDS: String(WINDOW_SECONDS),
+      GINKO_QUOTA_PAR_PER_ADDRESS: String(PER_ADDRESS),
+      GINKO_QUOTA_TOKEN_PER_TPP: String(TOKEN_PER_TPP),
+    });
+    tpp = await TestTpp.create(bank, await bank.registerTpp('tls_client_auth'));
+    proxy = mtlsAgent(bank, undefined);
+  });
+
+  after(async () => {
+    await tpp?.close();
+    await proxy?.close();
+    await bank?.stop();
+  });
+
+  test("the proxy's address is every client's, so no address quota; the TPP quota still holds by the certificate the proxy passes on", async () => {
+    const mtls = bank.config.mtls.publicUrl;
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    for (let i = 0; i < PER_ADDRESS * 3; i++) {
+      const answer = await send(`${mtls}/oauth/par`, proxy, { method: 'POST', headers: form, body: 'client_id=nobody' });
+      assert.notEqual(answer.status, 429, 'no address quota for the proxy');
+    }
+    // The TPP's certificate becomes known to the node by a successful PAR of its own.
+    assert.equal((await par(tpp)).status, 201);
+    const clientCert = `:${new X509Certificate(tpp.registered.certificatePem).raw.toString('base64')}:`;
+    const token = () =>
+      send(`${mtls}/oauth/token`, proxy, {
+        method: 'POST',
+        headers: { ...form, 'client-cert': clientCert },
+        body: new URLSearchParams({ client_id: tpp.registered.clientId, grant_type: 'authorization_code', code: 'no-such-code', redirect_uri: tpp.redirectUri, code_verifier: 'v'.repeat(43) }).toString(),
+      });
+    const { before, refused } = await untilRefused(token, TOKEN_PER_TPP);
+    assert.deepEqual(before, Array(TOKEN_PER_TPP).fill(400));
+    assertOAuthTooMany(refused);
   });
 });
