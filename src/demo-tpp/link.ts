@@ -41,10 +41,11 @@ export async function linkRoutes(app: FastifyInstance, { client, publicUrl }: Li
       session.link = { ...tokens, linkedAtMs: Date.now() };
       session.notice = 'linked';
     } catch (error) {
-      if (!(error instanceof AuthorizationRefused)) throw error;
-      request.log.info({ error: error.error }, 'the bank refused the authorization');
+      // The bank said no (an OAuth error in the signed response), or the response is not one to trust: a forged
+      // or replayed JARM, another state, a failed code exchange. Either way nothing is linked.
+      request.log.warn({ err: error }, 'the authorization did not complete');
       if (pending.kind === 'transfer') return reply.redirect('/send/result', 303);
-      session.notice = error.error === 'access_denied' ? 'refused' : 'failed';
+      session.notice = error instanceof AuthorizationRefused && error.error === 'access_denied' ? 'refused' : 'failed';
     }
     return reply.redirect('/', 303);
   });

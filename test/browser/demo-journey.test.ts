@@ -160,7 +160,7 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await context.close();
   });
 
-  test('the customer refuses at the bank, and the app says nothing was shared', async () => {
+  test('the customer refuses at the bank, and the app says nothing was shared; a forged response links nothing', async () => {
     const { context, page } = await newPage();
     await startLinking(page, suzuki);
     await page.getByRole('button', { name: '許可しない' }).click();
@@ -168,6 +168,14 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     assert.match(await page.getByRole('alert').innerText(), /連携が許可されませんでした/);
     await page.getByRole('button', { name: '銀行口座を連携する' }).waitFor();
     await screenshot(page, 'demo-09-refused');
+
+    // A response the bank did not sign (a forged callback while a linking is pending) links nothing either.
+    await page.getByRole('button', { name: '銀行口座を連携する' }).click();
+    await page.waitForURL(`${bank.config.browser.publicUrl}/interaction/**`);
+    await page.goto(`${demoUrl}/callback?response=eyJhbGciOiJub25lIn0.eyJjb2RlIjoiZm9yZ2VkIn0.`);
+    await page.waitForURL(`${demoUrl}/`);
+    assert.match(await page.getByRole('alert').innerText(), /失敗しました/);
+    await page.getByRole('button', { name: '銀行口座を連携する' }).waitFor();
     await context.close();
   });
 
