@@ -1,7 +1,7 @@
 // Request quotas per TPP and per source address, checked in an onRequest hook that runs before the
 // authorization server's middleware (which answers PAR and token itself) and before the API guard
 // (which costs the store a round trip), so a refused request costs the bank one counter step.
-//   PAR, token (and the other TPP endpoints), bank APIs: per TPP (quotas.ts's policy, overridable per
+//   PAR, token (and the other TPP endpoints), bank APIs: per TPP (config/floods.ts, overridable per
 //   client_id) and per source address; customer pages (authorization, login, consent, /my): per address.
 // Over quota: 429 with Retry-After, the API's error body on /api, an OAuth-style body elsewhere.
 import type { BlockList } from 'node:net';
@@ -63,9 +63,12 @@ export function enforceQuotas(app: FastifyInstance, listener: ListenerName, opti
     const endpoint = endpointOf(listener, request.url.split('?')[0] ?? '/', options);
     if (endpoint === undefined) return;
     const checks: Check[] = [];
+    // The customer pages have no TPP; the TPP endpoints count against the TPP once it is known.
     const clientId = endpoint === 'browser' ? undefined : identities.clientOf(request);
-    const tppLimit = clientId === undefined || endpoint === 'browser' ? 0 : (policy.tpps[clientId]?.[endpoint] ?? policy.perTpp[endpoint]);
-    if (tppLimit > 0) checks.push({ key: `quota:${endpoint}:tpp:${clientId}`, limit: tppLimit, quota: 'tpp' });
+    if (clientId !== undefined && endpoint !== 'browser') {
+      const limit = policy.tpps[clientId]?.[endpoint] ?? policy.perTpp[endpoint];
+      if (limit > 0) checks.push({ key: `quota:${endpoint}:tpp:${clientId}`, limit, quota: 'tpp' });
+    }
     const address = request.raw.socket.remoteAddress;
     const addressLimit = policy.perAddress[endpoint];
     if (addressLimit > 0 && address !== undefined && !isTrustedProxy(options.trustedProxies, address)) {
