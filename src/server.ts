@@ -34,6 +34,7 @@ import { startTransferScheduler } from './bank/transfers/scheduler.ts';
 import { sandboxAdminRoutes } from './tpp/sandbox-admin.ts';
 import { providerClientCheck, TppAdmin } from './operator/tpp-admin.ts';
 import { consoleRoutes } from './operator/console-routes.ts';
+import { CONSOLE_PREFIX } from './operator/console-pages.ts';
 import { ADMIN_API_PREFIX, adminApiPlugin } from './operator/admin-api.ts';
 import { seedDemoOperator } from './operator/demo-operator.ts';
 import { BankMetrics } from './ops/metrics.ts';
@@ -93,7 +94,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     watchProvider(provider, { db: store.db, securityEvents, logger });
     const identities = new TppIdentities(config.accessTokenTtlSeconds);
     identities.learnFromProvider(provider, [OIDC_ROUTES.pushed_authorization_request, OIDC_ROUTES.token]);
-    const quotas: QuotaOptions = { policy: config.quotas, counters, identities, trustedProxies: config.trustedProxies, apiPrefix: API_PREFIX, pagePrefixes: [INTERACTION_PREFIX, MY_PREFIX], metrics, securityEvents, logger };
+    const quotas: QuotaOptions = { policy: config.quotas, counters, identities, trustedProxies: config.trustedProxies, apiPrefix: API_PREFIX, pagePrefixes: [INTERACTION_PREFIX, MY_PREFIX, CONSOLE_PREFIX], metrics, securityEvents, logger };
     const lifecycle = new Lifecycle();
     // However a grant ends inside oidc-provider (code reuse, refresh-token revocation), the consent ends too.
     provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {

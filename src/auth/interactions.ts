@@ -17,6 +17,8 @@ import { languageOf, type Language } from '../web/layout.ts';
 import { CSRF_FIELD, csrfToken, csrfTokenMatches } from '../web/csrf.ts';
 import { sendPage } from '../web/send-page.ts';
 import { recordConsent } from './consents.ts';
+import { tppShownToCustomers } from '../tpp/registry.ts';
+import { logoImageSource } from '../tpp/logo.ts';
 import { consentPage, errorPage, loginPage, type AccountChoice } from './pages.ts';
 import { SCOPES, ACCOUNTS_SCOPE, TRANSFERS_SCOPE } from './scopes.ts';
 import { grantedTransferDetails, transferDetailsOf, transferToApprove } from './transfer-approval.ts';
@@ -75,7 +77,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
       return sendPage(reply, loginPage({ lang, uid: details.uid, csrf: csrfFor(details.uid), tppName, forTransfer: details.params.authorization_details !== undefined }));
     }
     if (transferDetailsOf(details.params.authorization_details)) return sendPage(reply, await renderTransferApproval(details, lang, tppName, false));
-    return sendPage(reply, await renderConsent(details, lang, tppName, false));
+    return sendConsent(reply, details, lang, tppName, false);
   });
 
   app.post<{ Params: Params; Body: Form }>('/:uid/login', async (request, reply) => {
@@ -109,7 +111,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     const accountIds = offered.map((a) => a.accountId).filter((id) => chosen.has(id));
     if ((scopes.includes(ACCOUNTS_SCOPE) || scopes.includes(TRANSFERS_SCOPE)) && accountIds.length === 0) {
       const tppName = await tppNameOf(provider, clientId);
-      return sendPage(reply.code(400), await renderConsent(details, lang, tppName, true));
+      return sendConsent(reply.code(400), details, lang, tppName, true);
     }
     const grant = new provider.Grant({ accountId: customerId, clientId });
     grant.addOIDCScope(scopes.join(' '));
@@ -175,27 +177,33 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     return sendPage(reply.code(404), errorPage({ lang, error: 'invalid_request', description: 'there is no such page' }));
   });
 
-  async function renderConsent(
+  /** The consent page, with the TPP's registration number and logo when it has them (and the logo's origin in img-src). */
+  async function sendConsent(
+    reply: FastifyReply,
     details: Awaited<ReturnType<Provider['interactionDetails']>>,
     lang: Language,
     tppName: string,
     missingAccount: boolean,
-  ): Promise<string> {
+  ): Promise<FastifyReply> {
     const customerId = details.session?.accountId ?? '';
+    const tpp = await tppShownToCustomers(db, String(details.params.client_id));
     const accounts: AccountChoice[] = (await customerAccounts(db, customerId)).map((a) => ({
       accountId: a.accountId,
       label: accountLabel(a),
     }));
-    return consentPage({
+    const page = consentPage({
       lang,
       uid: details.uid,
       csrf: csrfFor(details.uid),
       tppName,
+      tppRegistrationNumber: tpp.registrationNumber,
+      tppLogoUri: tpp.logoUri,
       scopes: requestedScopes(details.params.scope),
       accounts,
       expiresOn: jstDate(new Date(Date.now() + consentMs)),
       missingAccount,
     });
+    return sendPage(reply, page, tpp.logoUri ? { imageSource: logoImageSource(tpp.logoUri) } : {});
   }
 
   async function renderTransferApproval(

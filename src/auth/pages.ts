@@ -24,6 +24,7 @@ const TEXT = {
     badLogin: 'ログインIDまたはパスワードが正しくありません。',
     consentTitle: 'アクセスの許可',
     consentLead: (tpp: string) => `${tpp} が次のことを求めています。`,
+    registration: '電子決済等代行業者 登録番号',
     accountsLegend: '共有する口座を選んでください',
     noAccount: '口座を1つ以上選んでください。',
     expiry: (date: string) => `この許可は ${date} まで有効です。いつでも取り消せます。`,
@@ -43,6 +44,7 @@ const TEXT = {
     badLogin: 'The login ID or password is not correct.',
     consentTitle: 'Allow access',
     consentLead: (tpp: string) => `${tpp} asks to:`,
+    registration: 'Registered as electronic payment intermediary, no.',
     accountsLegend: 'Choose the accounts to share',
     noAccount: 'Choose at least one account.',
     expiry: (date: string) => `This permission lasts until ${date}. You can withdraw it at any time.`,
@@ -80,6 +82,9 @@ export function consentPage(input: {
   uid: string;
   csrf: string;
   tppName: string;
+  /** 電子決済等代行業者 登録番号 and logo (https or a checked data URL, tpp/logo.ts), when the TPP has them. */
+  tppRegistrationNumber?: string | undefined;
+  tppLogoUri?: string | undefined;
   scopes: string[];
   accounts: AccountChoice[];
   expiresOn: string;
@@ -93,6 +98,9 @@ export function consentPage(input: {
     lang: input.lang,
     title: t.consentTitle,
     body: html`<h1>${t.consentTitle}</h1>
+<div class="tpp">${input.tppLogoUri ? html`<img src="${input.tppLogoUri}" alt="" width="48" height="48">` : ''}<div><strong>${input.tppName}</strong>${
+  input.tppRegistrationNumber ? html`<br><span class="muted">${t.registration}: ${input.tppRegistrationNumber}</span>` : ''
+}</div></div>
 <p>${t.consentLead(input.tppName)}</p>
 <ul class="scopes">${input.scopes.map((scope) => html`<li>${SCOPES.get(scope)?.[input.lang] ?? scope}</li>`)}</ul>
 ${input.missingAccount ? html`<p class="error" role="alert">${t.noAccount}</p>` : ''}

@@ -154,7 +154,7 @@ ${
   traffic.recentErrors.length === 0
     ? html`<p class="muted">None.</p>`
     : html`<table><thead><tr><th>When</th><th>Call</th><th>Status</th><th>Customer</th><th>Interaction id</th></tr></thead><tbody>${traffic.recentErrors.map(
-        (error) => html`<tr><td>${error.at}</td><td>${error.method} ${error.route}</td><td>${error.status}</td><td>${error.customerId ?? '—'}</td><td><code>${error.interactionId ?? ''}</code></td></tr>`,
+        (error) => html`<tr><td>${jstDateTime(new Date(error.at))}</td><td>${error.method} ${error.route}</td><td>${error.status}</td><td>${error.customerId ?? '—'}</td><td><code>${error.interactionId ?? ''}</code></td></tr>`,
       )}</tbody></table>`
 }
 <h2>Security events</h2>
@@ -204,7 +204,7 @@ ${
 <p><button class="primary" type="submit">Filter</button></p>
 </form>
 <table><thead><tr><th>#</th><th>When</th><th>Kind</th><th>Facts</th></tr></thead><tbody>${input.page.entries.map(
-      (entry) => html`<tr><td>${entry.seq}</td><td>${entry.at}</td><td>${entry.action}</td><td><code>${JSON.stringify(entry.facts)}</code></td></tr>`,
+      (entry) => html`<tr><td>${entry.seq}</td><td>${jstDateTime(new Date(entry.at))}</td><td>${entry.action}</td><td><code>${JSON.stringify(entry.facts)}</code></td></tr>`,
     )}</tbody></table>
 ${input.nextHref ? html`<p><a href="${input.nextHref}">Older entries</a></p>` : ''}`,
     frame,

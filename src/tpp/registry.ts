@@ -134,7 +134,7 @@ export function validateCredentials(authMethod: TppAuthMethod, input: TppCredent
   return input;
 }
 
-/** The client metadata of a TPP, from its registration and the credentials it is known by. */
+/** The client metadata of a TPP, from its registration and the credentials it is known by. (The logo is the registry's own column: oidc-provider's logo_uri takes no data URL.) */
 export function clientMetadataOf(registration: TppRegistration, credentials: TppCredentials): Record<string, unknown> {
   return {
     client_name: registration.name,
@@ -145,7 +145,6 @@ export function clientMetadataOf(registration: TppRegistration, credentials: Tpp
     ...(registration.profile === 'fapi2' || registration.profile === 'fapi2-message-signing' ? fapi2ClientMetadata(registration.senderConstraint ?? 'mtls', registration.profile === 'fapi2-message-signing') : {}),
     ...(registration.authMethod === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'PS256' } : {}),
     ...(registration.scopes ? { scope: registration.scopes.join(' ') } : {}),
-    ...(registration.logoUri ? { logo_uri: registration.logoUri } : {}),
   };
 }
 
@@ -233,4 +232,10 @@ export async function registerTpp(db: Db, pki: DevPki, input: TppRegistration): 
   await insertTpp(db, clientId, registration, metadata);
 
   return { clientId, metadata, signingKey, certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem, subjectDn: certificate.subjectDn, caCertificatePem: pki.caCertificatePem };
+}
+
+/** What the consent page shows of a TPP besides its name: its 登録番号 and logo, when it has them. */
+export async function tppShownToCustomers(db: Db, clientId: string): Promise<{ registrationNumber: string | undefined; logoUri: string | undefined }> {
+  const row = await db.selectFrom('tpps').select(['registration_number', 'logo_uri']).where('client_id', '=', clientId).executeTakeFirst();
+  return { registrationNumber: row?.registration_number ?? undefined, logoUri: row?.logo_uri ?? undefined };
 }

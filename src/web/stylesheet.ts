@@ -25,6 +25,8 @@ header button{margin:0;padding:.3rem .8rem;font-size:.9rem;background:transparen
 .grant{border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;margin:1rem 0}.grant h2{font-size:1.1rem;margin:0 0 .5rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 button.danger{background:#fff;color:var(--danger);border-color:var(--danger)}.notice{border-left:4px solid var(--brand);padding:.25rem .75rem;background:#eef4fa}
+.tpp{display:flex;gap:.75rem;align-items:center;margin:1rem 0}.tpp img{border-radius:8px;object-fit:contain}
+textarea,select,input[type=number]{width:100%;padding:.6rem;border:1px solid var(--muted);border-radius:4px;font:1rem ui-monospace,monospace}nav a{color:#fff}
 
 `;
 
