@@ -263,17 +263,18 @@ export async function readAnswer(response: Response): Promise<RawAnswer> {
   return { status: response.status, headers: response.headers as unknown as Headers, text, json };
 }
 
-/** A form POST to an mTLS endpoint, over `agent` (the TPP's own connection by default). */
-export async function postForm(url: string, form: Record<string, string>, agent: Agent): Promise<JsonResponse> {
+/** A form POST to an mTLS endpoint, over `agent` (the TPP's own connection by default); `headers` e.g. a DPoP proof. */
+export async function postForm(url: string, form: Record<string, string>, agent: Agent, headers: Record<string, string> = {}): Promise<JsonResponse & { dpopNonce?: string }> {
   const response = await fetch(url, {
     method: 'POST',
     body: new URLSearchParams(form).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
     dispatcher: agent,
   });
+  const dpopNonce = response.headers.get('dpop-nonce') ?? undefined;
   const text = await response.text();
   const contentType = response.headers.get('content-type') ?? '';
-  return { status: response.status, body: contentType.includes('json') && text ? JSON.parse(text) : text, contentType };
+  return { status: response.status, body: contentType.includes('json') && text ? JSON.parse(text) : text, contentType, ...(dpopNonce ? { dpopNonce } : {}) };
 }
 
 /**
