@@ -8,7 +8,8 @@ type Env = Record<string, string | undefined>;
 
 /**
  * What a quota counts: PAR; the other TPP back-channel endpoints (token, revocation, introspection,
- * userinfo); the bank APIs; and, per address only, the pages a customer's browser uses.
+ * userinfo, registration, backchannel authentication); the bank APIs; and, per address only, the pages a
+ * customer's browser uses.
  */
 export const QUOTA_ENDPOINTS = ['par', 'token', 'api', 'browser'] as const;
 export type QuotaEndpoint = (typeof QUOTA_ENDPOINTS)[number];

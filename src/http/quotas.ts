@@ -37,7 +37,8 @@ export interface QuotaOptions {
  */
 const FLOOD_FACTOR = 2;
 
-const TOKEN_PATHS = [OIDC_ROUTES.token, OIDC_ROUTES.revocation, OIDC_ROUTES.introspection, OIDC_ROUTES.userinfo];
+/** Every other endpoint a TPP's server calls, dynamic registration included (counted per address until a TPP is known). */
+const TOKEN_PATHS = [OIDC_ROUTES.token, OIDC_ROUTES.revocation, OIDC_ROUTES.introspection, OIDC_ROUTES.userinfo, OIDC_ROUTES.registration, OIDC_ROUTES.backchannel_authentication];
 
 function endpointOf(listener: ListenerName, path: string, options: QuotaOptions): QuotaEndpoint | undefined {
   if (listener === 'browser') {
