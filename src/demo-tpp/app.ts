@@ -61,10 +61,13 @@ export async function startDemoTpp(options: DemoTppOptions): Promise<RunningDemo
   app.setErrorHandler(async (error, request, reply) => {
     // The link ended (or never was): the home page explains and offers to link.
     if (error instanceof NotLinked) return reply.redirect('/', 303);
-    request.log.error({ err: error }, 'demo page failed');
+    // A request Fastify refused (too large, malformed) keeps its 4xx; anything else is the bank failing us.
+    const clientMistake = typeof error === 'object' && error !== null && 'statusCode' in error && Number(error.statusCode) >= 400 && Number(error.statusCode) < 500;
+    request.log[clientMistake ? 'info' : 'error']({ err: error }, 'demo page failed');
     request.demoSession.notice = 'failed';
     const t = TEXTS[request.demoSession.lang];
-    return sendDemoPage(reply, request.demoSession, { title: t.appName, section: 'home', status: 502, body: html`<p><a href="/">${t.backHome}</a></p>` });
+    const status = clientMistake ? Number((error as { statusCode: number }).statusCode) : 502;
+    return sendDemoPage(reply, request.demoSession, { title: t.appName, section: 'home', status, body: html`<p><a href="/">${t.backHome}</a></p>` });
   });
   app.setNotFoundHandler(async (request, reply) => {
     const t = TEXTS[request.demoSession.lang];

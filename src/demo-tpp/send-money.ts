@@ -91,7 +91,7 @@ export async function sendMoneyPages(app: FastifyInstance, { client }: SendMoney
     // resultCode: 1 approved (see the status), 2 still awaiting approval, 8 refused, expired or withdrawn.
     const outcome = result.body?.resultCode === '1' ? 'done' : result.body?.resultCode === '2' ? 'waiting' : 'ended';
     const status = outcome === 'done' ? await callBank(client, session, `/transfer/status?${new URLSearchParams({ ...Object.fromEntries(query), queryKeyClass: '1' })}`) : undefined;
-    const detail = status?.status === 200 ? status.body.transferDetails[0] : undefined;
+    const detail = status?.status === 200 ? (status.body.transferDetails[0] as TransferDetail | undefined) : undefined;
     const body = html`<h1>${t.transferTitle}</h1>
 <p class="notice${outcome === 'done' ? '' : ' warning'}" role="status">${t.transferOutcome[outcome]}</p>
 <dl class="facts">
@@ -103,9 +103,17 @@ ${detail ? transferFacts(session, detail) : ''}
   });
 }
 
-function transferFacts(session: DemoSession, detail: any): Markup {
+/** The fields of 振込状況照会's transferDetails[0] the page shows. */
+interface TransferDetail {
+  transferStatusName: string;
+  transferDetailFee: string;
+  executionDate: string;
+  transferInfos: { beneficiaryBankName: string; beneficiaryBranchName: string; accountNumber: string; beneficiaryName: string; transferAmount: string }[];
+}
+
+function transferFacts(session: DemoSession, detail: TransferDetail): Markup {
   const t = TEXTS[session.lang];
-  const item = detail.transferInfos[0];
+  const item = detail.transferInfos[0]!;
   return html`<dt>${t.transferStatus}</dt><dd>${detail.transferStatusName}</dd>
 <dt>${t.payee}</dt><dd>${item.beneficiaryBankName} ${item.beneficiaryBranchName} ${item.accountNumber} ${item.beneficiaryName}</dd>
 <dt>${t.amountYen}</dt><dd>${yen(item.transferAmount)}</dd>
