@@ -3,10 +3,11 @@
 // store, no pages), and an interaction handler that logs in and approves without any page.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Adapter, AdapterPayload, ClientMetadata } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { createProvider } from '../src/auth/provider.ts';
+import { KeyRing } from '../src/auth/keys.ts';
+import { newKeySet } from '../src/auth/key-set.ts';
 import { fapiTlsOptions } from '../src/http/tls.ts';
 import type { BenchBank } from './bank.ts';
 
@@ -19,12 +20,6 @@ export interface BareProvider {
   mtlsUrl: string;
   caCertificatePem: string;
   close(): Promise<void>;
-}
-
-async function signingKey(alg: 'PS256' | 'ES256'): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
-  const jwk = await exportJWK(privateKey);
-  return { ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) };
 }
 
 function listen(server: Server): Promise<number> {
@@ -58,7 +53,7 @@ export async function startBareProvider(bench: BenchBank): Promise<BareProvider>
   const client = { ...(bench.registered.metadata as ClientMetadata), client_id: bench.registered.clientId };
   provider = createProvider({
     config,
-    keys: { signingKeys: [await signingKey('PS256'), await signingKey('ES256')], cookieKeys: ['bench-baseline-cookie-key-0123456789'] },
+    keys: new KeyRing(await newKeySet(Date.now())),
     withoutStore: { clients: [client], adapter: memoryAdapter() },
   });
   return {

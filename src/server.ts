@@ -144,6 +144,8 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await mtls.listen({ host: config.mtls.host, port: config.mtls.port });
     const operations = config.metrics && (await createOperationsListener({ db: store.db, lifecycle, metrics, logger }));
     if (operations && config.metrics) await operations.listen({ host: config.metrics.host, port: config.metrics.port });
+    // A rotation (`ginko keys rotate`) reaches this node within the interval; the schedule does the rest.
+    const keysReload = keys.reloadEvery(config.keysReloadSeconds, logger);
     const transferScheduler = startTransferScheduler({ db: store.db, policy: config.transferPolicy, intervalMs: TRANSFER_SCHEDULER_INTERVAL_MS, clock: () => new Date(), logger });
 
     return {
@@ -157,6 +159,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
       metrics,
       close: () =>
         lifecycle.shutdown([browser, mtls, ...(operations ? [operations] : [])], config.shutdown, async () => {
+          keysReload.stop();
           await transferScheduler.stop();
           await accessNotices.close();
           await counters.close();

@@ -55,7 +55,7 @@ const testCertificate: BankApiOptions['clientCertificateThumbprint'] = (request)
 async function buildApp(options: Partial<BankApiOptions> = {}): Promise<FastifyInstance> {
   const instance = Fastify({ logger: false });
   await instance.register(resourceMetadataRoute, { resource: 'https://bank.example:8444/api/v1', authorizationServer: 'https://bank.example:8443' });
-  await instance.register(bankApiPlugin, { prefix: '/api/v1', db: store.db, tokens: lookup, pageSizeLimit: 50, clientCertificateThumbprint: testCertificate, clock: () => NOW, dpop: { publicUrl: 'https://bank.example:8444', replay: { firstUse: async () => true }, nonces: dpopNonces({ signingKeys: [], cookieKeys: ['bank-api test'] }) }, ...options });
+  await instance.register(bankApiPlugin, { prefix: '/api/v1', db: store.db, tokens: lookup, pageSizeLimit: 50, clientCertificateThumbprint: testCertificate, clock: () => NOW, dpop: { publicUrl: 'https://bank.example:8444', replay: { firstUse: async () => true }, nonces: dpopNonces({ cookieKeys: ['bank-api test'] }) }, ...options });
   await instance.ready();
   return instance;
 }

@@ -8,8 +8,10 @@ import { clientCertificateChainTrusted, clientCertificateOf } from '../http/clie
 import { sameDistinguishedName, subjectDnOf } from '../pki/dev-pki.ts';
 import type { Db } from '../store/db.ts';
 import { adapterFactory } from './adapter.ts';
-import type { AuthorizationServerKeys } from './keys.ts';
+import type { KeyRing } from './keys.ts';
 import { renderAuthorizationError } from './pages.ts';
+import { publishedJwks, scheduledSigningKeys } from './signing-keys.ts';
+import { makeReplayDetectionAtomic, rememberRequestObjects, requestObjectClaimsCheck } from './replay-detection.ts';
 import { dpopNonceSecret } from './dpop-nonces.ts';
 import { oidcProviderProfile, profileOf, PROFILE_CLIENT_METADATA } from './fapi-profiles.ts';
 import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
@@ -45,12 +47,18 @@ const TTL_SECONDS = {
   session: 1800,
 } as const;
 
+/** oidc-provider's fixed lifetime of a JARM response (not configurable). */
+const JARM_RESPONSE_TTL_SECONDS = 120;
+
+/** The longest anything the bank signs stays valid: a retired signing key stays in the JWKS this long (keys.ts). */
+export const SIGNED_JWT_LIFETIME_SECONDS = Math.max(TTL_SECONDS.idToken, JARM_RESPONSE_TTL_SECONDS);
+
 /**
  * The bank's authorization server keeps every model in the store (`db`). The benchmark baseline
  * (bench/bare-provider.ts) builds the same configuration without the store: an in-memory adapter,
  * static clients and accounts that need no lookup. Nothing else runs that way.
  */
-export type AuthorizationServerInput = { config: GinkoConfig; keys: AuthorizationServerKeys } & (
+export type AuthorizationServerInput = { config: GinkoConfig; keys: KeyRing } & (
   | { db: Db }
   | { withoutStore: { clients: ClientMetadata[]; adapter: NonNullable<Configuration['adapter']> } }
 );
@@ -63,9 +71,10 @@ export function createProvider(input: AuthorizationServerInput): Provider {
 
   const configuration: Configuration = {
     ...('db' in input ? { adapter: adapterFactory(input.db, config.registration.newTppStatus) } : input.withoutStore),
-    jwks: { keys: keys.signingKeys as NonNullable<Configuration['jwks']>['keys'] },
+    // One key per algorithm that always stands for its current key (signing-keys.ts): rotation without a restart.
+    jwks: { keys: scheduledSigningKeys(keys) },
     cookies: {
-      keys: keys.cookieKeys,
+      keys: [...keys.cookieKeys],
       long: { signed: true, secure: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, secure: true, httpOnly: true, sameSite: 'lax' },
     },
@@ -92,7 +101,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
     features: {
       fapi: { enabled: true, profile: oidcProviderProfile },
       // Signed request objects, by value or pushed: required of FAPI 1.0 clients by their metadata.
-      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      // A request object's jti works once (RFC 9101 §10.8; replay-detection.ts).
+      requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: requestObjectClaimsCheck(db) },
       // A request_uri lives 60 s at most, less if the request object expires sooner (oidc-provider
       // fixes this; it has no ttl option for pushed requests), and is single use (RFC 9126 §7.3).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
@@ -119,6 +129,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       // proof is then fresh by the server's clock, not the client's; proof replay is refused.
       dPoP: { enabled: true, nonceSecret: dpopNonceSecret(keys), requireNonce: () => true, allowReplay: false },
       devInteractions: { enabled: false },
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       rpInitiatedLogout: { enabled: false },
       claimsParameter: { enabled: false },
       // RFC 7591/7592 for TPPs with a software statement from a trusted directory, on the mTLS listener.
@@ -159,6 +170,11 @@ export function createProvider(input: AuthorizationServerInput): Provider {
 
   const provider = new Provider(issuer, configuration);
   provider.use(advertiseListeners(config));
+  provider.use(publishedJwks(keys));
+  if (db) {
+    makeReplayDetectionAtomic(provider, db);
+    provider.use(rememberRequestObjects(provider, db));
+  }
   if (db) provider.use(awaitActivation(provider, db));
   provider.use(authorizationDetailsInTokenResponse);
   return provider;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { openStore } from '../store/db.ts';
 import { acquireLock, releaseLock, StoreInUseError } from '../store/embedded-lock.ts';
-import { createKeysFile } from '../auth/keys.ts';
+import { createKeysFile, keysFileOf, rotateKeysFile } from '../auth/keys.ts';
 import pino from 'pino';
 import { startBank } from '../server.ts';
 import { startDemoTppBesideBank } from '../demo-tpp/registration.ts';
@@ -26,6 +26,10 @@ const USAGE = `Usage:
   ginko totp LOGIN_ID                 print a demo customer's current one-time code (transfer approvals)
   ginko audit verify                  check the audit log's hash chain; exit 1 at the first edited, deleted or moved entry
   ginko keys create --out FILE        make authorization-server keys for GINKO_KEYS_FILE (every node loads the same file)
+  ginko keys rotate [--publish-lead-seconds N]
+                                      add the next signing keys to the keys file: in the JWKS now, signing after N
+                                      seconds (default GINKO_KEY_PUBLISH_LEAD_SECONDS); the old keys leave the JWKS
+                                      once everything they signed has expired
   ginko client create --name NAME --redirect-uri URI [--redirect-uri URI…]
                       --auth private_key_jwt|tls_client_auth|self_signed_tls_client_auth
                       [--profile fapi1|fapi2|fapi2-message-signing] [--sender-constraint mtls|dpop]   (FAPI 1.0 Advanced by default; DPoP with fapi2*)
@@ -54,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'keys':
       if (subcommand === 'create') return keysCreate(argv.slice(2));
+      if (subcommand === 'rotate') return keysRotate(argv.slice(2));
       break;
     case undefined:
     case 'help':
@@ -133,6 +138,24 @@ async function keysCreate(args: string[]): Promise<number> {
   }
   await createKeysFile(values.out);
   console.log(`Keys written to ${values.out} (readable by this user only). Give every node the same file: GINKO_KEYS_FILE=${values.out}`);
+  return 0;
+}
+
+async function keysRotate(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'publish-lead-seconds': { type: 'string' } }, strict: true });
+  const config = loadConfig();
+  const lead = values['publish-lead-seconds'];
+  const publishLeadSeconds = lead === undefined ? config.keyPublishLeadSeconds : Number(lead);
+  // Every node must have re-read the file (and so publish the new keys) before any of them signs with them.
+  if (!Number.isInteger(publishLeadSeconds) || publishLeadSeconds <= config.keysReloadSeconds) {
+    console.error(`ginko: --publish-lead-seconds must be a whole number above GINKO_KEYS_RELOAD_SECONDS (${config.keysReloadSeconds}), so that every node publishes the new keys before any signs with them`);
+    return 2;
+  }
+  const file = keysFileOf(config);
+  const rotated = await rotateKeysFile(file, { publishLeadSeconds });
+  const added = rotated.signingKeys.filter((key) => key.publishFromMs < key.signFromMs && key.signFromMs > Date.now());
+  console.log(`New signing keys in ${file}: ${added.map((key) => `${key.jwk.alg} ${key.jwk.kid}`).join(', ')}.
+They are in the JWKS from now and sign from ${new Date(added[0]!.signFromMs).toISOString()}; every node re-reads the file within ${config.keysReloadSeconds} s.`);
   return 0;
 }
 

@@ -57,6 +57,10 @@ export interface GinkoConfig {
    * loads, e.g. a mounted secret; when unset they are made in `dataDir` on first start.
    */
   keysFile: string | undefined;
+  /** How often a node looks for a changed key set (a rotation); a rotation's publish lead must be longer. */
+  keysReloadSeconds: number;
+  /** How long `ginko keys rotate` publishes a new signing key before it signs: longer than TPPs cache the JWKS. */
+  keyPublishLeadSeconds: number;
   /** The plain-HTTP operations listener (/metrics, /healthz, /readyz); off when undefined. */
   metrics: { host: string; port: number } | undefined;
   /** Front proxies whose RFC 9440 Client-Cert header is believed (GINKO_TRUSTED_PROXIES); empty: none. */
@@ -132,6 +136,8 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
     transactionPageSize: integer(env, 'GINKO_TRANSACTION_PAGE_SIZE', 500, 1, 500),
     migrateOnStart: boolean(env, 'GINKO_MIGRATE_ON_START', true),
     keysFile: env.GINKO_KEYS_FILE ? resolve(env.GINKO_KEYS_FILE) : undefined,
+    keysReloadSeconds: integer(env, 'GINKO_KEYS_RELOAD_SECONDS', 60, 1, 3600),
+    keyPublishLeadSeconds: integer(env, 'GINKO_KEY_PUBLISH_LEAD_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
     metrics: metricsListener(env),
     trustedProxies: trustedProxies(env),
     shutdown: {

@@ -1,14 +1,14 @@
 // What the authorization server does and refuses, turned into audit entries and security events.
 // oidc-provider already refuses every attack here (a reused code also revokes its grant); its events
-// tell us which request it was, and this records it. Request-object `jti`s are not checked for reuse
-// by oidc-provider; a pushed request_uri is single-use, so replaying a request object makes a new,
-// separately consented linking rather than reusing one.
+// tell us which request it was, and this records it. Request-object `jti`s, which oidc-provider does
+// not track, are refused by auth/replay-detection.ts with an error event of the same kind.
 import type { EventEmitter } from 'node:events';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { INTERACTION_ID_HEADER } from '../http/interaction-id.ts';
 import { PROVIDER_ERROR_EVENTS } from '../ops/metrics.ts';
+import { REQUEST_OBJECT_REPLAYED } from '../auth/replay-detection.ts';
 import type { Db } from '../store/db.ts';
 import { appendAudit, type AuditAction, type AuditFacts } from './audit-log.ts';
 import type { SecurityEventKind, SecurityEvents } from './security-events.ts';
@@ -62,22 +62,37 @@ export function watchProvider(provider: Provider, options: { db: Db; securityEve
 
   /** The grant is the refused token's, or the one oidc-provider just revoked; its consent names the customer. */
   function recordGrantEvent(ctx: KoaContextWithOIDC, kind: SecurityEventKind, detail: string): void {
-    const token = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as GrantBoundToken | undefined;
-    const grantId = token?.grantId ?? revokedBy.get(ctx);
-    const consent = grantId === undefined ? Promise.resolve(undefined) : db.selectFrom('consents').select('customer_id').where('grant_id', '=', grantId).executeTakeFirst();
-    consent
-      .then((row) =>
-        securityEvents.record({
+    presentedToken(ctx)
+      .then(async (token) => {
+        const grantId = token?.grantId ?? revokedBy.get(ctx);
+        const consent = grantId === undefined ? undefined : await db.selectFrom('consents').select('customer_id').where('grant_id', '=', grantId).executeTakeFirst();
+        await securityEvents.record({
           kind,
           clientId: ctx.oidc.client?.clientId ?? token?.clientId,
-          customerId: token?.accountId ?? row?.customer_id,
+          customerId: token?.accountId ?? consent?.customer_id,
           grantId,
           interactionId: interactionIdOf(ctx),
           sourceAddress: ctx.req.socket.remoteAddress,
           detail,
-        }),
-      )
+        });
+      })
       .catch((error: unknown) => logger.error({ err: error, securityEvent: kind }, 'could not record security event'));
+  }
+
+  /**
+   * The code or refresh token the refused request presented. oidc-provider has not loaded it when client
+   * authentication failed first (a replayed assertion); then it is looked up, and counts only if it is
+   * the authenticating client's own.
+   */
+  async function presentedToken(ctx: KoaContextWithOIDC): Promise<GrantBoundToken | undefined> {
+    const loaded = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as GrantBoundToken | undefined;
+    if (loaded) return loaded;
+    const { grant_type: grantType, code, refresh_token: refreshToken } = (ctx.oidc.params ?? {}) as Record<string, unknown>;
+    const clientId = ctx.oidc.client?.clientId;
+    let found: GrantBoundToken | undefined;
+    if (grantType === 'authorization_code' && typeof code === 'string') found = await provider.AuthorizationCode.find(code);
+    if (grantType === 'refresh_token' && typeof refreshToken === 'string') found = await provider.RefreshToken.find(refreshToken);
+    return found && clientId !== undefined && found.clientId === clientId ? found : undefined;
   }
 
   /** A suspended TPP is unknown to the authorization server; whether the unknown client is one is ours to say. */
@@ -108,6 +123,7 @@ function kindOf(ctx: KoaContextWithOIDC, error: OAuthError): SecurityEventKind |
   const description = error.error_detail ?? error.error_description ?? '';
   const grantType = ctx.oidc.params?.grant_type;
   if (description === 'client assertion tokens must only be used once') return 'client_assertion_replayed';
+  if (description === REQUEST_OBJECT_REPLAYED) return 'request_object_replayed';
   if (error.error !== 'invalid_grant') return undefined;
   if (description === 'client mismatch') return 'grant_used_by_other_client';
   // oidc-provider's own check, or our adapter's for the loser of two concurrent redemptions.

@@ -21,6 +21,8 @@ export const SECURITY_EVENT_KINDS = [
   'grant_used_by_other_client',
   /** A private_key_jwt client assertion whose jti was already used. */
   'client_assertion_replayed',
+  /** A request object (by value or pushed) whose jti was already used (auth/replay-detection.ts). */
+  'request_object_replayed',
   /** The client id or token of a suspended TPP. */
   'suspended_tpp',
   /** A TPP sent twice its quota of requests in one window (http/quotas.ts); the excess was refused with 429. */
@@ -35,7 +37,10 @@ const REVOKES_GRANT: Readonly<Record<SecurityEventKind, boolean>> = {
   authorization_code_reused: true,
   refresh_token_wrong_certificate: false,
   grant_used_by_other_client: false,
-  client_assertion_replayed: false,
+  // Whoever replays a TPP's assertion may hold the code or refresh token it came with.
+  client_assertion_replayed: true,
+  // Refused before any grant exists.
+  request_object_replayed: false,
   suspended_tpp: false,
   quota_flood: false,
 };

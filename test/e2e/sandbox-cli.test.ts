@@ -101,19 +101,36 @@ test('client create --profile fapi2 registers a FAPI 2.0 client, with DPoP when 
   assert.equal(client.dpop_bound_access_tokens, true);
 });
 
-test('keys create writes an owner-only key file for GINKO_KEYS_FILE, and never replaces one', async () => {
+test('keys create writes an owner-only key file for GINKO_KEYS_FILE, and never replaces one; keys rotate schedules the next keys', async () => {
   const file = join(workDir, 'secrets', 'keys.json');
   const created = await run(['keys', 'create', '--out', file]);
   assert.equal(created.code, 0, created.output);
   assert.match(created.output, new RegExp(`GINKO_KEYS_FILE=${file}`));
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const keys = JSON.parse(readFileSync(file, 'utf8'));
-  assert.deepEqual(keys.signingKeys.map((key: { alg: string }) => key.alg), ['PS256', 'ES256']);
+  assert.deepEqual(keys.signingKeys.map((key: { jwk: { alg: string } }) => key.jwk.alg), ['PS256', 'ES256']);
   assert.equal(keys.cookieKeys.length, 1);
   const again = await run(['keys', 'create', '--out', file]);
   assert.equal(again.code, 2);
   assert.match(again.output, /exists: keys are never overwritten/);
   assert.equal(readFileSync(file, 'utf8'), JSON.stringify(keys, null, 2), 'the file is untouched');
+
+  const withFile = { GINKO_KEYS_FILE: file, GINKO_KEYS_RELOAD_SECONDS: '30' };
+  const tooSoon = await run(['keys', 'rotate', '--publish-lead-seconds', '30'], withFile);
+  assert.equal(tooSoon.code, 2, 'a lead no longer than the nodes\' reload interval is refused');
+  assert.match(tooSoon.output, /above GINKO_KEYS_RELOAD_SECONDS \(30\)/);
+  const rotated = await run(['keys', 'rotate', '--publish-lead-seconds', '3600'], withFile);
+  assert.equal(rotated.code, 0, rotated.output);
+  const next = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(next.signingKeys.length, 4);
+  const [, , ps256, es256] = next.signingKeys;
+  assert.deepEqual([ps256.jwk.alg, es256.jwk.alg], ['PS256', 'ES256']);
+  assert.equal(Date.parse(ps256.signFrom) - Date.parse(ps256.publishFrom), 3600_000, 'signs an hour after it is published');
+  assert.ok(rotated.output.includes(ps256.jwk.kid) && rotated.output.includes(ps256.signFrom), rotated.output);
+  assert.equal(statSync(file).mode & 0o777, 0o600, 'still owner-only after the rotation');
+  const underWay = await run(['keys', 'rotate', '--publish-lead-seconds', '3600'], withFile);
+  assert.equal(underWay.code, 2);
+  assert.match(underWay.output, /a rotation is under way/);
 });
 
 async function startSandbox(): Promise<{ child: ChildProcess; output: string }> {
@@ -143,9 +160,9 @@ function stop(child: ChildProcess, signal: 'SIGINT' | 'SIGTERM'): Promise<number
   });
 }
 
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
+function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [GINKO, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [GINKO, ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
