@@ -166,7 +166,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
       const now = clock();
       const { accountId } = request.query;
       const accountIds = accountId ? [(await consentedAccount(access, accountId)).accountId] : access.accountIds;
-      const balances = await customerBalances(db, access.customerId, accountIds, jstDate(now));
+      const [baseDate, baseTime] = [jstDate(now), jstTime(now)];
+      const balances = await customerBalances(db, access.customerId, accountIds, baseDate);
       return {
         balances: balances.map((balance) => ({
           accountId: balance.accountId,
@@ -176,8 +177,8 @@ export const accountRoutes: FastifyPluginAsyncTypebox<AccountRoutesOptions> = as
           withdrawableAmount: String(balance.withdrawableAmountYen),
           previousDayBalance: String(balance.previousDayBalanceYen),
           previousMonthBalance: String(balance.previousMonthBalanceYen),
-          baseDate: jstDate(now),
-          baseTime: jstTime(now),
+          baseDate,
+          baseTime,
           currencyCode: balance.currencyCode,
           currencyName: currencyNameOf(balance.currencyCode),
         })),

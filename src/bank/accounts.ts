@@ -1,7 +1,7 @@
 // What a customer's deposit accounts show: the accounts, their balances, and their history
 // (入出金明細), read from the ledger's postings.
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
+import { CompiledQuery, type InferResult, sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { firstDayOfMonth } from './jst.ts';
 
@@ -93,13 +93,13 @@ export interface AccountBalance {
 }
 
 /**
- * Balances of the given accounts of the customer, as of JST date `today`. Past balances are the
- * balance after the account's last posting dated before the cut-off (0 before its first posting).
+ * The balances query, built once per Db and compiled with the markers below in place of its values:
+ * it runs on every balances call, and building it with Kysely cost more of the bank's CPU than anything
+ * else in the request (bench/profiles.md, scenario 1). The accounts travel as one array parameter, so
+ * one compiled text serves any number of them.
  */
-export async function customerBalances(db: Db, customerId: string, accountIds: readonly string[], today: string): Promise<AccountBalance[]> {
-  if (accountIds.length === 0) return [];
-  const monthStart = firstDayOfMonth(today);
-  const rows = await db
+function balancesQuery(db: Db, p: { customerId: string; accountIds: string; today: string; monthStart: string }) {
+  return db
     .selectFrom('accounts as a')
     .select(['a.account_id', 'a.account_type_code', 'a.account_type_name', 'a.currency_code', 'a.balance_yen'])
     .select((eb) => {
@@ -119,14 +119,32 @@ export async function customerBalances(db: Db, customerId: string, accountIds: r
         .select(sql<number>`coalesce(sum(t.transfer_amount_yen + t.fee_yen), 0)::bigint`.as('held'))
         .whereRef('t.account_id', '=', 'a.account_id')
         .where('t.status', '=', 'reserved');
-      return [balanceBefore(today).as('previous_day_balance_yen'), balanceBefore(monthStart).as('previous_month_balance_yen'), heldYen.as('held_yen')];
+      return [balanceBefore(p.today).as('previous_day_balance_yen'), balanceBefore(p.monthStart).as('previous_month_balance_yen'), heldYen.as('held_yen')];
     })
-    .where('a.customer_id', '=', customerId)
+    .where('a.customer_id', '=', p.customerId)
     .where('a.kind', '=', 'customer')
-    .where('a.account_id', 'in', accountIds)
+    .where(sql<boolean>`a.account_id = any(${p.accountIds}::text[])`)
     .orderBy('a.primary_account_code')
-    .orderBy('a.account_id')
-    .execute();
+    .orderBy('a.account_id');
+}
+
+type BalanceRow = InferResult<ReturnType<typeof balancesQuery>>[number];
+
+/** Stand-ins for the balances query's values, replaced in its compiled parameters at each call. */
+const BALANCES_PARAMETER = { customerId: '\u0000customerId', accountIds: '\u0000accountIds', today: '\u0000today', monthStart: '\u0000monthStart' } as const;
+const compiledBalances = new WeakMap<Db, CompiledQuery<unknown>>();
+
+/**
+ * Balances of the given accounts of the customer, as of JST date `today`. Past balances are the
+ * balance after the account's last posting dated before the cut-off (0 before its first posting).
+ */
+export async function customerBalances(db: Db, customerId: string, accountIds: readonly string[], today: string): Promise<AccountBalance[]> {
+  if (accountIds.length === 0) return [];
+  const values: Record<string, unknown> = { [BALANCES_PARAMETER.customerId]: customerId, [BALANCES_PARAMETER.accountIds]: accountIds, [BALANCES_PARAMETER.today]: today, [BALANCES_PARAMETER.monthStart]: firstDayOfMonth(today) };
+  let compiled = compiledBalances.get(db);
+  if (!compiled) compiledBalances.set(db, (compiled = balancesQuery(db, BALANCES_PARAMETER).compile()));
+  const parameters = compiled.parameters.map((parameter) => (typeof parameter === 'string' && Object.hasOwn(values, parameter) ? values[parameter] : parameter));
+  const { rows } = await db.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<BalanceRow>);
   return rows.map((row) => ({
     accountId: row.account_id,
     accountTypeCode: present(row.account_type_code, 'account_type_code', row.account_id),

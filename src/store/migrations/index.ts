@@ -9,6 +9,7 @@ import * as m0005 from './0005_customer_sessions.ts';
 import * as m0007 from './0007_operators.ts';
 import * as m0011 from './0011_tpp_deregistration.ts';
 import * as m0012 from './0012_access_notices.ts';
+import * as m0013 from './0013_deferred_audit_triggers.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0007_operators': m0007,
   '0011_tpp_deregistration': m0011,
   '0012_access_notices': m0012,
+  '0013_deferred_audit_triggers': m0013,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
