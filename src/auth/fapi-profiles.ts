@@ -54,7 +54,7 @@ export function fapi2ClientMetadata(senderConstraint: SenderConstraint, messageS
     response_types: ['code'],
     require_pushed_authorization_requests: true,
     require_signed_request_object: messageSigning,
-    ...(messageSigning ? { response_modes: ['jwt', 'query.jwt'], introspection_signed_response_alg: 'PS256' } : {}),
+    ...(messageSigning ? { response_modes: ['jwt', 'query.jwt'] } : {}),
     id_token_signed_response_alg: 'PS256',
     tls_client_certificate_bound_access_tokens: senderConstraint === 'mtls',
     dpop_bound_access_tokens: senderConstraint === 'dpop',

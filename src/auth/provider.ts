@@ -31,6 +31,8 @@ export const FAPI_CLIENT_METADATA: Readonly<Omit<ClientMetadata, 'client_id'>> =
   response_types: ['code id_token', 'code'],
   id_token_signed_response_alg: 'PS256',
   authorization_signed_response_alg: 'PS256',
+  // RFC 9701 signed introspection responses, when asked for (jwtIntrospection); oidc-provider's default is RS256.
+  introspection_signed_response_alg: 'PS256',
   request_object_signing_alg: 'PS256',
   // 5.2.2-1; per client, since FAPI 2.0 clients push plain parameters.
   require_signed_request_object: true,
@@ -118,8 +120,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
           certificateSubjectMatches(clientCertificateOf(ctx.req), property, expected),
       },
       introspection: { enabled: true },
-      // RFC 9701: a signed introspection response for clients that register introspection_signed_response_alg
-      // and ask with Accept: application/token-introspection+jwt (FAPI 2.0 Message Signing 5.5).
+      // RFC 9701: a signed introspection response (PS256, FAPI_CLIENT_METADATA) for a client that asks
+      // with Accept: application/token-introspection+jwt (FAPI 2.0 Message Signing 5.5).
       jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },

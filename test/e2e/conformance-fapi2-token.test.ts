@@ -153,4 +153,3 @@ describe('the token endpoint (FAPI 2.0)', () => {
     );
   });
 });
-
