@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type GinkoConfig } from '../../src/config/config.ts';
 import { startBank, type RunningBank } from '../../src/server.ts';
 import { registerTpp, type RegisteredTpp, type TppAuthMethod, type TppRegistration } from '../../src/tpp/registry.ts';
+import { createScratchDatabase } from './postgres.ts';
 
 export interface TestBank extends RunningBank {
   /** Registers a TPP exactly as `ginko client create` does. */
@@ -15,6 +16,13 @@ export interface TestBank extends RunningBank {
 }
 
 export const TPP_REDIRECT_URI = 'https://tpp.example/callback';
+
+/**
+ * `GINKO_TEST_STORE=postgres` runs every test bank on its own scratch PostgreSQL database instead of the embedded
+ * PGlite, so the whole suite covers both stores (`npm test` runs it both ways); a test that passes its own
+ * DATABASE_URL keeps it.
+ */
+const TEST_STORE = process.env.GINKO_TEST_STORE ?? 'embedded';
 
 /**
  * Quotas off unless a test sets its own: the suite drives thousands of requests from one loopback address
@@ -28,6 +36,7 @@ const NO_QUOTAS = Object.fromEntries(
 export async function startTestBank(env: Record<string, string> = {}, logger?: Logger): Promise<TestBank> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ginko-test-'));
   const [port, mtlsPort] = await Promise.all([freePort(), freePort()]);
+  const scratch = TEST_STORE === 'postgres' && !env.DATABASE_URL ? await createScratchDatabase() : undefined;
   const config: GinkoConfig = loadConfig({
     GINKO_DATA_DIR: dataDir,
     GINKO_HOST: '127.0.0.1',
@@ -35,9 +44,13 @@ export async function startTestBank(env: Record<string, string> = {}, logger?: L
     GINKO_MTLS_PORT: String(mtlsPort),
     GINKO_LOG_LEVEL: 'silent',
     ...NO_QUOTAS,
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...env,
   });
-  const bank = await startBank(config, logger);
+  const bank = await startBank(config, logger).catch(async (error: unknown) => {
+    await scratch?.drop();
+    throw error;
+  });
   return {
     ...bank,
     registerTpp: (authMethod, options = {}) =>
@@ -50,6 +63,7 @@ export async function startTestBank(env: Record<string, string> = {}, logger?: L
       }),
     async stop() {
       await bank.close();
+      await scratch?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
