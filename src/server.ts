@@ -14,11 +14,13 @@ import { enforceQuotas, type QuotaOptions } from './http/quotas.ts';
 import { quotaCounters } from './http/quota-counters.ts';
 import { TppIdentities } from './http/quota-identities.ts';
 import { INTERACTION_PREFIX } from './auth/interactions.ts';
-import { MY_PREFIX } from './customer/pages.ts';
+import { MY_PREFIX, LOGIN_PATH } from './customer/pages.ts';
 import { loadKeys } from './auth/keys.ts';
 import { createProvider } from './auth/provider.ts';
 import { interactionRoutes } from './auth/interactions.ts';
 import { customerRoutes } from './customer/routes.ts';
+import { appRoutes } from './ciba/app-routes.ts';
+import { currentSession } from './customer/sessions.ts';
 import { addSecurityHeaders } from './web/security-headers.ts';
 import { stylesheetRoute } from './web/stylesheet.ts';
 import { accessTokenLookup } from './auth/access-tokens.ts';
@@ -113,6 +115,8 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await browser.register(stylesheetRoute);
     await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, cookieKeys: keys.cookieKeys, transferPolicy: config.transferPolicy });
     await browser.register(customerRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys });
+    // CIBA's authentication device in the sandbox: the bank app's approvals page, behind the customer's /my login.
+    await browser.register(appRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys, consentDays: config.consentDays, logger, loginPath: LOGIN_PATH, sessionOf: (request) => currentSession(store.db, keys.cookieKeys, request, new Date()) });
     // The operator's console and the admin API: one TppAdmin, so both do exactly the same (operator/).
     const tppAdmin = new TppAdmin(store.db, providerClientCheck(provider));
     await browser.register(consoleRoutes, { db: store.db, tppAdmin, cookieKeys: keys.cookieKeys });

@@ -17,6 +17,12 @@ export async function revokeGrantModels(db: Db, grantId: string): Promise<void> 
   await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', 'in', GRANT_BOUND_MODELS).execute();
 }
 
+/**
+ * A CIBA request outlives its expiry here for a while, so a TPP that polls after it lapsed is told
+ * `expired_token` (CIBA §11; oidc-provider checks the expiry itself) rather than `invalid_grant`.
+ */
+const KEPT_AFTER_EXPIRY_SECONDS: Readonly<Record<string, number>> = { BackchannelAuthenticationRequest: 600 };
+
 /** Ends every live grant of a TPP (deregistration, a breach): each consent revoked, its codes and tokens gone. Returns how many. */
 export async function revokeTppGrants(db: Db, clientId: string): Promise<number> {
   return inTransaction(db, async (trx) => {
@@ -32,19 +38,30 @@ export async function revokeTppGrants(db: Db, clientId: string): Promise<number>
   });
 }
 
-/** `newTppStatus`: where a TPP registering itself (RFC 7591) lands, by the bank's policy. */
-export function adapterFactory(db: Db, newTppStatus: 'active' | 'suspended'): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new TppClientAdapter(db, newTppStatus) : new ModelAdapter(db, model));
+export interface AdapterPolicy {
+  /** Where a TPP registering itself (RFC 7591) lands, by the bank's policy. */
+  newTppStatus: 'active' | 'suspended';
+  /** Runs before a CIBA request is loaded: the poll interval (ciba/backchannel.ts). */
+  beforeBackchannelRequestFind?: (authReqId: string) => Promise<void>;
+}
+
+export function adapterFactory(db: Db, policy: AdapterPolicy): (model: string) => Adapter {
+  return (model) => {
+    if (model === 'Client') return new TppClientAdapter(db, policy.newTppStatus);
+    return new ModelAdapter(db, model, model === 'BackchannelAuthenticationRequest' ? policy.beforeBackchannelRequestFind : undefined);
+  };
 }
 
 class ModelAdapter implements Adapter {
   constructor(
     private readonly db: Db,
     private readonly model: string,
+    private readonly beforeFind?: (id: string) => Promise<void>,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresInSeconds?: number): Promise<void> {
-    const expiresAt = expiresInSeconds ? new Date(Date.now() + expiresInSeconds * 1000) : null;
+    const keptSeconds = expiresInSeconds ? expiresInSeconds + (KEPT_AFTER_EXPIRY_SECONDS[this.model] ?? 0) : undefined;
+    const expiresAt = keptSeconds ? new Date(Date.now() + keptSeconds * 1000) : null;
     const row = {
       model: this.model,
       id,
@@ -69,7 +86,8 @@ class ModelAdapter implements Adapter {
       .execute();
   }
 
-  find(id: string): Promise<AdapterPayload | undefined> {
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    await this.beforeFind?.(id);
     return this.findBy('id', id);
   }
 

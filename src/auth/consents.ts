@@ -2,6 +2,7 @@
 // oidc-provider's Grant carries the scopes for token issuance; this row carries what the bank APIs
 // enforce, under the same id.
 import { sql } from 'kysely';
+import type Provider from 'oidc-provider';
 import type { Db } from '../store/db.ts';
 
 export interface NewConsent {
@@ -25,6 +26,18 @@ export async function recordConsent(db: Db, consent: NewConsent): Promise<void> 
       expires_at: consent.expiresAt,
     })
     .execute();
+}
+
+/**
+ * The customer approved: an oidc-provider Grant for the scopes, and the consent row the bank APIs enforce
+ * under its id. Returns the grant id. (The consent page and the bank app's CIBA approvals both end here.)
+ */
+export async function grantConsent(provider: Provider, db: Db, consent: Omit<NewConsent, 'grantId'>): Promise<string> {
+  const grant = new provider.Grant({ accountId: consent.customerId, clientId: consent.clientId });
+  grant.addOIDCScope(consent.scopes.join(' '));
+  const grantId = await grant.save();
+  await recordConsent(db, { ...consent, grantId });
+  return grantId;
 }
 
 /** Marks the consent revoked; idempotent, so every path that ends a grant may call it. */

@@ -61,6 +61,9 @@ export function fapi2ClientMetadata(senderConstraint: SenderConstraint, messageS
   };
 }
 
+/** OpenID Connect CIBA's grant type, for FAPI-CIBA clients (ciba/backchannel.ts). */
+export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+
 /**
  * What a client registering itself must not change about its profile (dynamic registration, RFC 7591):
  * the same rules the metadata above sets, checked on the effective metadata (request over defaults).
@@ -69,8 +72,12 @@ export function fapi2ClientMetadata(senderConstraint: SenderConstraint, messageS
  */
 export function fapiMetadataProblem(metadata: Partial<ClientMetadata>): string | undefined {
   const grantTypes = metadata.grant_types ?? [];
-  if (grantTypes.some((grant) => grant !== 'authorization_code' && grant !== 'refresh_token')) {
-    return 'grant_types may hold only authorization_code and refresh_token';
+  if (grantTypes.some((grant) => grant !== 'authorization_code' && grant !== 'refresh_token' && grant !== CIBA_GRANT_TYPE)) {
+    return `grant_types may hold only authorization_code, refresh_token and ${CIBA_GRANT_TYPE}`;
+  }
+  // FAPI-CIBA 5.2.2: signed authentication requests, PS256 or ES256 (the algorithms are oidc-provider's to check).
+  if (grantTypes.includes(CIBA_GRANT_TYPE) && metadata.backchannel_authentication_request_signing_alg === undefined) {
+    return 'a CIBA client registers backchannel_authentication_request_signing_alg (PS256 or ES256): FAPI-CIBA requires signed authentication requests';
   }
   const responseTypes = metadata.response_types ?? [];
   const mtlsBound = metadata.tls_client_certificate_bound_access_tokens === true;

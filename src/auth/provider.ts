@@ -18,6 +18,7 @@ import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, MTLS_ENDPOINTS, OID
 import { SCOPES } from './scopes.ts';
 import { authorizationDetailsInTokenResponse, authorizationDetailsValidator } from './transfer-approval.ts';
 import { awaitActivation, registrationFeatures, softwareStatementMetadata } from '../tpp/registration.ts';
+import { announcePollInterval, cibaFeature, pollIntervalGate } from '../ciba/backchannel.ts';
 
 /** FAPI 1.0 Advanced 8.6: only PS256 and ES256; `none` and RS256 are never accepted. */
 const FAPI_ALGS: ('PS256' | 'ES256')[] = ['PS256', 'ES256'];
@@ -72,7 +73,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
   const db = 'db' in input ? input.db : undefined;
 
   const configuration: Configuration = {
-    ...('db' in input ? { adapter: adapterFactory(input.db, config.registration.newTppStatus) } : input.withoutStore),
+    ...('db' in input ? { adapter: adapterFactory(input.db, { newTppStatus: config.registration.newTppStatus, beforeBackchannelRequestFind: pollIntervalGate(input.db) }) } : input.withoutStore),
     // One key per algorithm that always stands for its current key (signing-keys.ts): rotation without a restart.
     jwks: { keys: scheduledSigningKeys(keys) },
     cookies: {
@@ -136,6 +137,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       claimsParameter: { enabled: false },
       // RFC 7591/7592 for TPPs with a software statement from a trusted directory, on the mTLS listener.
       ...registrationFeatures(),
+      // CIBA under FAPI-CIBA: poll and ping, decided in the bank app (ciba/).
+      ...(db ? cibaFeature(db) : {}),
     },
     // Exact registered redirect URIs, always sent (FAPI 1.0 Advanced 5.2.2-8 and conformance).
     allowOmittingSingleRegisteredRedirectUri: false,
@@ -178,6 +181,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
     provider.use(rememberRequestObjects(provider, db));
   }
   if (db) provider.use(awaitActivation(provider, db));
+  provider.use(announcePollInterval(OIDC_ROUTES.backchannel_authentication));
   provider.use(authorizationDetailsInTokenResponse);
   return provider;
 }

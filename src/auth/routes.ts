@@ -38,6 +38,8 @@ export const MTLS_ENDPOINTS = {
   revocation_endpoint: OIDC_ROUTES.revocation,
   // Dynamic registration (RFC 7591) and its management under /oauth/register/:clientId (RFC 7592).
   registration_endpoint: OIDC_ROUTES.registration,
+  // CIBA: the TPP's server starts a decoupled authentication (FAPI-CIBA, certificate-bound tokens).
+  backchannel_authentication_endpoint: OIDC_ROUTES.backchannel_authentication,
 } as const;
 
 export const MTLS_PATHS: string[] = Object.values(MTLS_ENDPOINTS);

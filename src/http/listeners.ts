@@ -91,6 +91,7 @@ const PROVIDER_METHODS: Readonly<Record<string, readonly string[]>> = {
   [OIDC_ROUTES.introspection]: ['POST'],
   [OIDC_ROUTES.revocation]: ['POST'],
   [OIDC_ROUTES.registration]: ['POST'],
+  [OIDC_ROUTES.backchannel_authentication]: ['POST'],
 };
 
 /** An RFC 6749 `invalid_request` answered by the listener itself, before the provider. */

@@ -230,6 +230,7 @@ export interface Database {
   security_events: SecurityEventsTable;
   audit_log: AuditLogTable;
   audit_chain_head: AuditChainHeadTable;
+  backchannel_approvals: BackchannelApprovalsTable;
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
   operator_api_tokens: OperatorApiTokensTable;
@@ -307,4 +308,20 @@ export interface OperatorApiTokensTable {
   label: string;
   created_at: CreatedAt;
   expires_at: Date;
+}
+
+/** A CIBA request waiting for (or given) the customer's decision in the bank's app (ciba/approvals.ts). */
+export interface BackchannelApprovalsTable {
+  auth_req_id: string;
+  customer_id: string;
+  client_id: string;
+  /** Space-separated, as requested. */
+  scopes: string;
+  binding_message: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  decision: 'approved' | 'denied' | null;
+  decided_at: Date | null;
+  /** The TPP's latest token request for it: the poll interval is measured from here. */
+  last_polled_at: Date | null;
 }

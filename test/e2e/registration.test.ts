@@ -4,44 +4,34 @@
 // registration the policy suspends cannot be used until activated; read, update, delete.
 import assert from 'node:assert/strict';
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { type JWTPayload } from 'jose';
 import { sql } from 'kysely';
-import { fetch as undiciFetch, type Agent } from 'undici';
+import { fetch as undiciFetch } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { issueClientCertificate, selfSignedClientCertificate, type IssuedCertificate } from '../../src/pki/dev-pki.ts';
 import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.ts';
-import { mtlsAgent, TestTpp } from '../support/tpp.ts';
+import {
+  claimsFor,
+  DIRECTORY,
+  newDirectory,
+  now,
+  postJson,
+  register,
+  registrationBody,
+  answerOf,
+  sign,
+  testTpp,
+  tppMaterial,
+  trustedDirectoriesFile,
+  type Answer,
+  type Directory,
+  type TppMaterial,
+} from '../support/directory.ts';
+import { mtlsAgent } from '../support/tpp.ts';
 
 const customer = DEMO_CUSTOMERS[0]!;
-const DIRECTORY = 'https://directory.example';
-const DIRECTORY_KID = 'directory-2026';
 
-interface Directory {
-  issuer: string;
-  kid: string;
-  alg: 'PS256' | 'ES256';
-  privateKey: CryptoKey;
-}
-
-/** What a TPP holds before it registers: its signing key (request objects, client assertions) and its mTLS certificate. */
-interface TppMaterial {
-  signingKey: JWK;
-  publicJwks: { keys: JWK[] };
-  certificate: IssuedCertificate;
-  agent: Agent;
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-let folder: string;
 let trusted: Directory;
 /** The same directory's second key, an ES256 one. */
 let trustedEs256: Directory;
@@ -50,12 +40,10 @@ let bank: TestBank;
 let suspendingBank: TestBank;
 
 before(async () => {
-  folder = mkdtempSync(join(tmpdir(), 'ginko-directory-'));
   trusted = await newDirectory(DIRECTORY, 'PS256');
-  trustedEs256 = { ...(await newDirectory(DIRECTORY, 'ES256')), kid: `${DIRECTORY_KID}-ec` };
+  trustedEs256 = { ...(await newDirectory(DIRECTORY, 'ES256')), kid: 'directory-2026-ec' };
   rogue = await newDirectory(DIRECTORY, 'PS256');
-  const directoriesFile = join(folder, 'directories.json');
-  writeFileSync(directoriesFile, JSON.stringify([{ issuer: DIRECTORY, jwks: { keys: [await publicJwkOf(trusted), await publicJwkOf(trustedEs256)] } }]));
+  const directoriesFile = await trustedDirectoriesFile([trusted, trustedEs256]);
   [bank, suspendingBank] = await Promise.all([
     startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: directoriesFile, GINKO_REGISTRATION_STATUS: 'active' }),
     startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: directoriesFile }),
@@ -64,7 +52,6 @@ before(async () => {
 
 after(async () => {
   await Promise.all([bank?.stop(), suspendingBank?.stop()]);
-  rmSync(folder, { recursive: true, force: true });
 });
 
 describe('a TPP with a statement from a trusted directory', () => {
@@ -316,33 +303,6 @@ describe('managing a registration (RFC 7592)', () => {
   });
 });
 
-async function newDirectory(issuer: string, alg: 'PS256' | 'ES256'): Promise<Directory> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true });
-  return { issuer, kid: DIRECTORY_KID, alg, privateKey };
-}
-
-async function publicJwkOf(directory: Directory): Promise<JWK> {
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = await exportJWK(directory.privateKey);
-  return { ...publicJwk, kid: directory.kid, use: 'sig' };
-}
-
-async function tppMaterial(target: TestBank, certificateKind: 'self-signed' | 'ca-issued' = 'self-signed'): Promise<TppMaterial> {
-  const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const subject = { commonName: `tpp-${kid.slice(0, 8)}`, organizationName: 'Kakeibo Inc.' };
-  // private_key_jwt binds tokens to any certificate the TPP shows; tls_client_auth needs one the bank's CA issued.
-  const certificate = certificateKind === 'ca-issued' ? await issueClientCertificate(target.pki, subject) : await selfSignedClientCertificate(subject);
-  return {
-    signingKey: { ...(await exportJWK(privateKey)), kid, alg: 'PS256', use: 'sig' },
-    publicJwks: { keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] },
-    certificate,
-    agent: mtlsAgent(target, certificate),
-  };
-}
-
-const now = (): number => Math.floor(Date.now() / 1000);
-
 /** RFC 8705 §2.2: a self-signed certificate is registered as the x5c of a key in the client's JWKS. */
 function selfSignedClaims(material: TppMaterial, certificate: IssuedCertificate): JWTPayload {
   const der = new X509Certificate(certificate.certificatePem).raw.toString('base64');
@@ -353,49 +313,13 @@ function selfSignedClaims(material: TppMaterial, certificate: IssuedCertificate)
   };
 }
 
-/** What the directory says about the TPP; `overrides` with undefined values drop a claim. */
-async function claimsFor(material: TppMaterial, overrides: JWTPayload = {}): Promise<JWTPayload> {
-  const claims: JWTPayload = {
-    iss: DIRECTORY,
-    iat: now(),
-    exp: now() + 600,
-    software_id: 'kakeibo-app',
-    software_version: '1.0',
-    org_name: 'Kakeibo Inc.',
-    org_registration_number: '関東財務局長（電代）第99号',
-    redirect_uris: [TPP_REDIRECT_URI],
-    jwks: material.publicJwks,
-    token_endpoint_auth_method: 'private_key_jwt',
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
-}
-
 async function statementFor(material: TppMaterial, overrides: JWTPayload = {}): Promise<string> {
   return sign(trusted, await claimsFor(material, overrides));
-}
-
-async function sign(directory: Directory, claims: JWTPayload, as?: 'RS256'): Promise<string> {
-  // WebCrypto ties a key to one algorithm: the same RSA key, imported again for RS256.
-  const key = as === 'RS256' ? await importJWK(await exportJWK(directory.privateKey), 'RS256') : directory.privateKey;
-  return new SignJWT(claims).setProtectedHeader({ alg: as ?? directory.alg, kid: directory.kid }).sign(key);
 }
 
 function unsigned(claims: JWTPayload): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'none' })}.${encode(claims)}.`;
-}
-
-/**
- * The registration request (RFC 7591 §3.1): the statement, whose claims become the metadata they name
- * (§2.3), and `metadata` for the rest or repeating some of it.
- */
-function registrationBody(statement: string | undefined, metadata: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...(statement === undefined ? {} : { software_statement: statement }), ...metadata };
-}
-
-function register(target: TestBank, material: TppMaterial, statement: string | undefined, metadata: Record<string, unknown> = {}): Promise<Answer> {
-  return postJson(`${target.config.mtls.publicUrl}/oauth/register`, material.agent, registrationBody(statement, metadata));
 }
 
 async function manage(target: TestBank, material: TppMaterial, client: { client_id: string; registration_access_token: string }, method: 'GET' | 'PUT' | 'DELETE', body?: object): Promise<Answer> {
@@ -406,26 +330,6 @@ async function manage(target: TestBank, material: TppMaterial, client: { client_
     dispatcher: material.agent,
   });
   return answerOf(response);
-}
-
-async function postJson(url: string, agent: Agent, body: object): Promise<Answer> {
-  const response = await undiciFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher: agent });
-  return answerOf(response);
-}
-
-async function answerOf(response: Awaited<ReturnType<typeof undiciFetch>>): Promise<Answer> {
-  const text = await response.text();
-  return { status: response.status, headers: response.headers as unknown as Headers, body: text ? JSON.parse(text) : undefined };
-}
-
-function testTpp(target: TestBank, material: TppMaterial, client: Record<string, unknown>): Promise<TestTpp> {
-  return TestTpp.create(target, {
-    clientId: client.client_id as string,
-    metadata: client,
-    signingKey: material.signingKey,
-    certificatePem: material.certificate.certificatePem,
-    privateKeyPem: material.certificate.privateKeyPem,
-  });
 }
 
 function tppRow(target: TestBank, clientId: string) {

@@ -1,0 +1,229 @@
+// CIBA under FAPI-CIBA: a TPP (registered through its directory's statement) starts a decoupled
+// authentication with a signed request naming the customer by login ID; the customer logs in to the bank
+// app on "another device", sees the TPP, what it asks and the binding message, ticks accounts and approves
+// or denies; the TPP polls (or is pinged) and its tokens work at the bank APIs. Refusals: pending, too fast,
+// denied, expired, unknown customer, unsigned request, no binding message.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { importJWK, SignJWT, type JWTPayload } from 'jose';
+import { fetch as undiciFetch } from 'undici';
+import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
+import { startTestBank, type TestBank } from '../support/bank.ts';
+import { CustomerBrowser, type Page } from '../support/browser.ts';
+import { nextTotpCode } from '../support/authenticator.ts';
+import { claimsFor, DIRECTORY, newDirectory, now, register, sign, trustedDirectoriesFile, tppMaterial, type Answer, type Directory, type TppMaterial } from '../support/directory.ts';
+import { expectPage } from '../support/tpp.ts';
+
+const customer = DEMO_CUSTOMERS[0]!;
+const CIBA = 'urn:openid:params:grant-type:ciba';
+
+interface CibaTpp {
+  clientId: string;
+  material: TppMaterial;
+}
+
+let bank: TestBank;
+let directory: Directory;
+let pollTpp: CibaTpp;
+
+before(async () => {
+  directory = await newDirectory(DIRECTORY, 'PS256');
+  bank = await startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: await trustedDirectoriesFile([directory]), GINKO_REGISTRATION_STATUS: 'active' });
+  pollTpp = await registerCibaTpp({ backchannel_token_delivery_mode: 'poll' });
+});
+
+after(async () => {
+  await bank?.stop();
+});
+
+describe('poll mode', () => {
+  test('the customer approves in the bank app; the TPP polls and reads balances', async () => {
+    const bindingMessage = `K-${randomUUID().slice(0, 4)}`;
+    const started = await startAuthentication(pollTpp, { bindingMessage });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    assert.equal(typeof started.body.auth_req_id, 'string');
+    assert.ok(started.body.expires_in > 0);
+    assert.equal(started.body.interval, 5);
+
+    const pending = await poll(pollTpp, started.body.auth_req_id);
+    assert.equal(pending.status, 400);
+    assert.equal(pending.body.error, 'authorization_pending');
+
+    const app = await bankApp();
+    try {
+      const listed = await app.approvals();
+      assert.match(listed.html, /Kakeibo Inc\./, 'the TPP is named');
+      assert.ok(listed.html.includes(bindingMessage), 'the binding message is shown to compare');
+      assert.match(listed.html, /口座情報・残高・入出金明細の照会/, 'the scopes are in words');
+      const done = await app.decide(listed, started.body.auth_req_id, 'approve', [0]);
+      assert.match(done.html, /承認しました/);
+      assert.ok(!done.html.includes(bindingMessage), 'a decided request is no longer listed');
+    } finally {
+      await app.close();
+    }
+
+    await waitForInterval();
+    const tokens = await poll(pollTpp, started.body.auth_req_id);
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    assert.equal(tokens.body.token_type, 'Bearer');
+    assert.ok(tokens.body.id_token);
+    const accounts = await api(pollTpp, '/accounts', tokens.body.access_token);
+    assert.equal(accounts.status, 200);
+    assert.equal(accounts.body.accounts.length, 1, 'only the ticked account');
+    const balances = await api(pollTpp, `/accounts/balances?accountId=${accounts.body.accounts[0].accountId}`, tokens.body.access_token);
+    assert.equal(balances.status, 200);
+
+    await waitForInterval();
+    const again = await poll(pollTpp, started.body.auth_req_id);
+    assert.equal(again.body.error, 'invalid_grant', 'the request yields tokens once');
+  });
+
+  test('polling faster than the interval: slow_down', async () => {
+    const started = await startAuthentication(pollTpp);
+    assert.equal((await poll(pollTpp, started.body.auth_req_id)).body.error, 'authorization_pending');
+    const tooSoon = await poll(pollTpp, started.body.auth_req_id);
+    assert.equal(tooSoon.status, 400);
+    assert.equal(tooSoon.body.error, 'slow_down');
+  });
+
+  test('the customer denies: access_denied', async () => {
+    const started = await startAuthentication(pollTpp);
+    const app = await bankApp();
+    try {
+      const done = await app.decide(await app.approvals(), started.body.auth_req_id, 'deny');
+      assert.match(done.html, /拒否しました/);
+    } finally {
+      await app.close();
+    }
+    const denied = await poll(pollTpp, started.body.auth_req_id);
+    assert.equal(denied.status, 400);
+    assert.equal(denied.body.error, 'access_denied');
+  });
+
+  test('nobody answers in time: expired_token', async () => {
+    const started = await startAuthentication(pollTpp, { requestedExpirySeconds: 1 });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const expired = await poll(pollTpp, started.body.auth_req_id);
+    assert.equal(expired.status, 400);
+    assert.equal(expired.body.error, 'expired_token');
+  });
+});
+
+describe('refused authentication requests', () => {
+  test('an unknown login ID: unknown_user_id', async () => {
+    const answer = await startAuthentication(pollTpp, { loginHint: 'no-such-customer' });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error, 'unknown_user_id');
+  });
+
+  test('no binding message: invalid_binding_message', async () => {
+    const answer = await startAuthentication(pollTpp, { bindingMessage: undefined });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error, 'invalid_binding_message');
+  });
+
+  test('an unsigned request (plain form parameters): invalid_request', async () => {
+    const answer = await backchannel(pollTpp, { scope: 'openid accounts', login_hint: customer.loginId, binding_message: 'K-0000' });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error, 'invalid_request');
+  });
+
+  test('at the browser listener: pointed at the mTLS one', async () => {
+    const response = await undiciFetch(`${bank.config.browser.publicUrl}/oauth/backchannel`, { method: 'POST', dispatcher: pollTpp.material.agent });
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { error_description: string }).error_description, /mutual TLS/);
+  });
+});
+
+/** A TPP registers itself for CIBA: the ciba grant only, signed authentication requests (FAPI-CIBA). */
+async function registerCibaTpp(metadata: Record<string, unknown>): Promise<CibaTpp> {
+  const material = await tppMaterial(bank);
+  const statement = await sign(directory, await claimsFor(material));
+  const registered = await register(bank, material, statement, {
+    grant_types: [CIBA],
+    response_types: [],
+    backchannel_authentication_request_signing_alg: 'PS256',
+    ...metadata,
+  });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  return { clientId: registered.body.client_id, material };
+}
+
+interface StartOptions {
+  loginHint?: string;
+  bindingMessage?: string | undefined;
+  requestedExpirySeconds?: number;
+  extra?: JWTPayload;
+}
+
+/** CIBA §7.1 with a signed request object (FAPI-CIBA 5.2.2-1), client authenticated by private_key_jwt over mTLS. */
+async function startAuthentication(tpp: CibaTpp, options: StartOptions = {}): Promise<Answer> {
+  const bindingMessage = 'bindingMessage' in options ? options.bindingMessage : 'K-1234';
+  const request = await signed(tpp, {
+    aud: bank.config.browser.publicUrl,
+    iss: tpp.clientId,
+    scope: 'openid accounts',
+    login_hint: options.loginHint ?? customer.loginId,
+    ...(bindingMessage === undefined ? {} : { binding_message: bindingMessage }),
+    ...(options.requestedExpirySeconds ? { requested_expiry: options.requestedExpirySeconds } : {}),
+    iat: now(),
+    nbf: now(),
+    exp: now() + 300,
+    jti: randomUUID(),
+    ...options.extra,
+  });
+  return backchannel(tpp, { request });
+}
+
+async function backchannel(tpp: CibaTpp, form: Record<string, string>): Promise<Answer> {
+  return postForm(tpp, '/oauth/backchannel', form);
+}
+
+function poll(tpp: CibaTpp, authReqId: string): Promise<Answer> {
+  return postForm(tpp, '/oauth/token', { grant_type: CIBA, auth_req_id: authReqId });
+}
+
+async function postForm(tpp: CibaTpp, path: string, form: Record<string, string>): Promise<Answer> {
+  const assertion = await signed(tpp, { iss: tpp.clientId, sub: tpp.clientId, aud: bank.config.browser.publicUrl, jti: randomUUID(), iat: now(), exp: now() + 60 });
+  const response = await undiciFetch(`${bank.config.mtls.publicUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...form, client_id: tpp.clientId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString(),
+    dispatcher: tpp.material.agent,
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers as unknown as Headers, body: text ? JSON.parse(text) : undefined };
+}
+
+async function signed(tpp: CibaTpp, claims: JWTPayload): Promise<string> {
+  const key = await importJWK(tpp.material.signingKey, 'PS256');
+  return new SignJWT(claims).setProtectedHeader({ alg: 'PS256', kid: tpp.material.signingKey.kid! }).sign(key);
+}
+
+async function api(tpp: CibaTpp, path: string, accessToken: string): Promise<Answer> {
+  const response = await undiciFetch(`${bank.config.mtls.publicUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${accessToken}` }, dispatcher: tpp.material.agent });
+  return { status: response.status, headers: response.headers as unknown as Headers, body: await response.json() };
+}
+
+/** CIBA §7.3: the TPP waits the announced interval between polls. */
+function waitForInterval(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 5100));
+}
+
+/** The customer's phone: logged in to the bank app (login ID, password, one-time code). */
+async function bankApp() {
+  const browser = new CustomerBrowser(bank.pki.caCertificatePem, 'https://tpp.example/');
+  const login = expectPage(await browser.open(`${bank.config.browser.publicUrl}/my/login`), 'login');
+  expectPage(await browser.submit(login, '/my/login', { loginId: customer.loginId, password: customer.password, totp: await nextTotpCode(customer.loginId) }), 'connected apps');
+  return {
+    approvals: async (): Promise<Page> => expectPage(await browser.open(`${bank.config.browser.publicUrl}/my/approvals`), 'approvals'),
+    decide: async (page: Page, authReqId: string, decision: 'approve' | 'deny', accountIndexes: number[] = []): Promise<Page> => {
+      const form = browser.form(page, `/my/approvals/${authReqId}`);
+      const accountIds = form.fields.filter((f) => f.name === 'accountId').map((f) => f.value);
+      return expectPage(await browser.submit(page, `/my/approvals/${authReqId}`, { decision, accountId: accountIndexes.map((i) => accountIds[i]!) }), 'approvals');
+    },
+    close: () => browser.close(),
+  };
+}
