@@ -38,8 +38,9 @@ export async function linkRoutes(app: FastifyInstance, { client, publicUrl }: Li
       const tokens = await client.finishAuthorization(callbackUrl(request, publicUrl), pending);
       if (pending.kind === 'transfer') return reply.redirect('/send/result', 303);
       // The approval's own token (scope openid) is not kept: the link's tokens read the result.
-      session.link = { ...tokens, linkedAtMs: Date.now() };
-      session.notice = 'linked';
+      app.renewDemoSession(request, reply);
+      request.demoSession.link = { ...tokens, linkedAtMs: Date.now() };
+      request.demoSession.notice = 'linked';
     } catch (error) {
       // The bank said no (an OAuth error in the signed response), or the response is not one to trust: a forged
       // or replayed JARM, another state, a failed code exchange. Either way nothing is linked.

@@ -40,6 +40,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     demoSession: DemoSession;
   }
+  interface FastifyInstance {
+    /**
+     * The same session under a new id (and cookie): after linking, so that an id someone learnt before the
+     * customer linked (session fixation) never carries the customer's tokens.
+     */
+    renewDemoSession(request: FastifyRequest, reply: FastifyReply): void;
+  }
 }
 
 /** Gives every request its session (a new one when the cookie names none alive) and sets the cookie. */
@@ -64,6 +71,14 @@ export function demoSessions(app: FastifyInstance): void {
     session.lastSeenMs = now;
     while (sessions.size > SESSIONS_MAX) sessions.delete(sessions.keys().next().value!);
     request.demoSession = session;
+  });
+  app.decorate('renewDemoSession', (request: FastifyRequest, reply: FastifyReply) => {
+    const old = request.demoSession;
+    sessions.delete(old.id);
+    const renewed: DemoSession = { ...old, id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url') };
+    sessions.set(renewed.id, renewed);
+    setCookie(reply, renewed.id);
+    request.demoSession = renewed;
   });
 }
 

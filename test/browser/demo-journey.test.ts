@@ -90,6 +90,8 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await page.goto(demoUrl);
     await page.getByRole('heading', { name: '銀行口座を連携しましょう' }).waitFor();
     await screenshot(page, 'demo-01-landing');
+    const sessionCookie = async () => (await context.cookies(demoUrl)).find((c) => c.name === SESSION_COOKIE)!;
+    const before = await sessionCookie();
 
     await startLinking(page, tanaka, 'demo-02-bank-login');
     const accounts = page.getByRole('group', { name: '共有する口座を選んでください' }).getByRole('checkbox');
@@ -106,6 +108,16 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     assert.equal((await rows.first().locator('td').first().innerText()).trim(), chosenLabel);
     assert.match(await rows.first().innerText(), /¥[\d,]+/);
     await screenshot(page, 'demo-04-balances');
+    // The browser holds a random session id only (no token), in a cookie scripts cannot read, renewed at linking.
+    const after = await sessionCookie();
+    assert.match(after.value, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(after.value, before.value, 'a new session id once linked (no fixation)');
+    assert.deepEqual([after.httpOnly, after.secure, after.sameSite], [true, true, 'Lax']);
+    // A form post without the page's CSRF token (another site's form, say) does not unlink.
+    const forged = await context.request.post(`${demoUrl}/unlink`, { form: { csrf: 'forged' }, maxRedirects: 0 });
+    assert.equal(forged.status(), 303);
+    await page.goto(demoUrl);
+    assert.equal(await page.locator('main table tbody tr').count(), 1, 'still linked');
 
     await page.getByRole('link', { name: '入出金明細' }).click();
     await page.getByRole('heading', { name: '入出金明細' }).waitFor();
