@@ -6,15 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
-import { issueClientCertificate } from '../../src/pki/dev-pki.ts';
 import { DEMO_OPERATOR } from '../../src/operator/demo-operator.ts';
 import { createOperator } from '../../src/operator/operators.ts';
 import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.ts';
 import { nextTotpCodeFor } from '../support/authenticator.ts';
 import { chromiumMissing, collectPolicyViolations, launchChromium, newCustomerContext, screenshot } from '../support/chromium.ts';
 import { TestTpp } from '../support/tpp.ts';
+import { tppOwnCredentials } from '../support/admin-api.ts';
 
 const skip = chromiumMissing();
 const STEP_TIMEOUT_MS = 15_000;
@@ -72,10 +71,7 @@ describe('operator console in Chromium', { skip }, () => {
 
   test('the operator onboards a TPP, watches its traffic once it links a customer, and suspends it', async () => {
     // The TPP's own key and certificate, which it would send the bank.
-    const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true, modulusLength: 2048 });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(publicJwk);
-    const certificate = await issueClientCertificate(bank.pki, { commonName: 'kakeibo-console', organizationName: 'Kakeibo KK' });
+    const own = await tppOwnCredentials(bank, 'kakeibo-console');
 
     await page.getByRole('link', { name: 'Onboard a TPP' }).click();
     await page.getByLabel('Name').fill('かんたん家計簿');
@@ -83,7 +79,7 @@ describe('operator console in Chromium', { skip }, () => {
     await page.getByLabel('Contact (e-mail or phone)').fill('security@kakeibo.example');
     await page.getByLabel('Redirect URIs (https, one per line)').fill(TPP_REDIRECT_URI);
     await page.getByLabel('Client authentication').selectOption('private_key_jwt');
-    await page.getByLabel('Public JWKS (JSON), or…').fill(JSON.stringify({ keys: [{ ...publicJwk, kid, alg: 'PS256', use: 'sig' }] }));
+    await page.getByLabel('Public JWKS (JSON), or…').fill(JSON.stringify({ keys: [own.publicJwk] }));
     await page.getByLabel('Logo (https URL or image data URL; optional)').fill(LOGO);
     await screenshot(page, 'operator-02-onboard');
     await page.getByRole('button', { name: 'Onboard' }).click();
@@ -92,13 +88,7 @@ describe('operator console in Chromium', { skip }, () => {
     clientId = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1)!);
     assert.match(clientId, /^tpp-/);
 
-    tpp = await TestTpp.create(bank, {
-      clientId,
-      metadata: { redirect_uris: [TPP_REDIRECT_URI], token_endpoint_auth_method: 'private_key_jwt' },
-      signingKey: { ...(await exportJWK(privateKey)), kid, alg: 'PS256', use: 'sig' } as JWK,
-      ...certificate,
-    });
-
+    tpp = await TestTpp.create(bank, { clientId, metadata: { redirect_uris: [TPP_REDIRECT_URI], token_endpoint_auth_method: 'private_key_jwt' }, signingKey: own.signingKey, ...own.certificate });
     const customerTokens = await tpp.link({ requestMethod: 'par', responseMode: 'jarm', loginId: customer.loginId, password: customer.password });
     for (let i = 0; i < 3; i++) assert.equal((await tpp.api('/accounts', customerTokens.accessToken)).status, 200);
 

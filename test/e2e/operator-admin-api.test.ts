@@ -5,66 +5,35 @@
 // Every operator action is in the audit log with the operator's id, and the chain verifies.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { Agent, fetch } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
-import { issueClientCertificate } from '../../src/pki/dev-pki.ts';
 import { DEMO_OPERATOR } from '../../src/operator/demo-operator.ts';
 import { createOperator } from '../../src/operator/operators.ts';
 import { createApiToken } from '../../src/operator/api-tokens.ts';
 import { verifyAuditChain } from '../../src/security/audit-verify.ts';
 import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.ts';
 import { TestTpp, type Variant } from '../support/tpp.ts';
+import { AdminApiClient, tppOwnCredentials } from '../support/admin-api.ts';
 
 const PAR_JARM: Variant = { requestMethod: 'par', responseMode: 'jarm' };
 const customer = DEMO_CUSTOMERS[0]!;
 const REGISTRATION_NUMBER = '関東財務局長（電代）第99号';
 
-interface AdminResponse {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-/** The TPP's side of onboarding: its own signing key and a certificate with a subject of its choosing. */
-async function tppCredentials(bank: TestBank, commonName: string) {
-  const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true, modulusLength: 2048 });
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const certificate = await issueClientCertificate(bank.pki, { commonName, organizationName: 'Kakeibo KK' });
-  return {
-    publicJwk: { ...publicJwk, kid, alg: 'PS256', use: 'sig' } as JWK,
-    signingKey: { ...(await exportJWK(privateKey)), kid, alg: 'PS256', use: 'sig' } as JWK,
-    certificate,
-  };
-}
-
 describe('admin API', () => {
   let bank: TestBank;
-  let agent: Agent;
+  let client: AdminApiClient;
   let auditorToken: string;
-
-  const admin = async (method: string, path: string, body?: unknown, token: string | null = DEMO_OPERATOR.apiToken): Promise<AdminResponse> => {
-    const response = await fetch(`${bank.config.browser.publicUrl}/admin/api/v1${path}`, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      dispatcher: agent,
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers as unknown as Headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const admin = (...args: Parameters<AdminApiClient['call']>) => client.call(...args);
 
   before(async () => {
     bank = await startTestBank();
-    agent = new Agent({ connect: { ca: bank.pki.caCertificatePem } });
+    client = new AdminApiClient(bank);
     // As `ginko operator create` and `ginko operator token` do.
     await createOperator(bank.store.db, { name: 'auditor1', role: 'auditor' });
     auditorToken = (await createApiToken(bank.store.db, { operatorName: 'auditor1', label: 'test', days: 1, now: new Date() })).token;
   });
 
   after(async () => {
-    await agent?.close();
+    await client?.close();
     await bank?.stop();
   });
 
@@ -80,7 +49,7 @@ describe('admin API', () => {
   });
 
   test('bad input is refused with a 400 that says what is wrong, and nothing is stored', async () => {
-    const { publicJwk, signingKey, certificate } = await tppCredentials(bank, 'bad-input');
+    const { publicJwk, signingKey, certificate } = await tppOwnCredentials(bank, 'bad-input');
     const valid = { name: 'Bad Input KK', redirectUris: [TPP_REDIRECT_URI], authMethod: 'tls_client_auth', tlsClientAuthSubjectDn: certificate.subjectDn, jwks: { keys: [publicJwk] } };
     const before = (await admin('GET', '/tpps')).body.tpps.length;
     const cases: [unknown, RegExp][] = [
@@ -104,7 +73,7 @@ describe('admin API', () => {
       assert.equal(response.body.error, 'invalid_request');
       assert.match(`${response.body.message} ${JSON.stringify(response.body.details ?? [])}`, message);
     }
-    const notJson = await fetch(`${bank.config.browser.publicUrl}/admin/api/v1/tpps`, { method: 'POST', headers: { authorization: `Bearer ${DEMO_OPERATOR.apiToken}`, 'content-type': 'application/json' }, body: '{', dispatcher: agent });
+    const notJson = await client.send('POST', '/tpps', '{');
     assert.equal(notJson.status, 400);
     assert.equal((await admin('GET', '/tpps')).body.tpps.length, before);
     assert.equal((await admin('GET', '/tpps/tpp-nonexistent')).status, 404);
@@ -112,7 +81,7 @@ describe('admin API', () => {
   });
 
   test('onboard → link and read → rotate → suspend → reinstate → revoke, each at once; roles; audited', async () => {
-    const first = await tppCredentials(bank, 'kakeibo-2026');
+    const first = await tppOwnCredentials(bank, 'kakeibo-2026');
     const onboarded = await admin('POST', '/tpps', {
       name: 'かんたん家計簿',
       registrationNumber: REGISTRATION_NUMBER,
@@ -157,7 +126,7 @@ describe('admin API', () => {
     assert.equal((await tpp.api('/accounts', tokens.accessToken)).status, 200, 'nothing the auditor tried took effect');
 
     // Rotation: a new certificate with a new subject; the old one stops working at once, on both listeners' paths.
-    const second = await tppCredentials(bank, 'kakeibo-2027');
+    const second = await tppOwnCredentials(bank, 'kakeibo-2027');
     const rotated = await admin('PUT', `/tpps/${clientId}/credentials`, { tlsClientAuthSubjectDn: second.certificate.subjectDn, jwks: { keys: [second.publicJwk] } });
     assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
     assert.equal(rotated.body.tpp.tlsClientAuthSubjectDn, second.certificate.subjectDn);

@@ -6,6 +6,8 @@ export interface Page {
   url: string;
   status: number;
   html: string;
+  /** The page's Content-Security-Policy header. */
+  contentSecurityPolicy?: string | undefined;
 }
 
 export interface FormField {
@@ -92,7 +94,7 @@ export class CustomerBrowser {
       }
       const html = await response.text();
       // A form_post-style response page would auto-submit to the TPP; ours are redirects only.
-      return { url: current, status: response.status, html };
+      return { url: current, status: response.status, html, contentSecurityPolicy: response.headers.get('content-security-policy') ?? undefined };
     }
     throw new Error(`too many redirects from ${url}`);
   }
