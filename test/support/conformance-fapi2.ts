@@ -4,10 +4,10 @@
 // requests that carry a DPoP proof when the client's tokens are DPoP-bound (answering the bank's nonce once,
 // as the suite does). Each test breaks one thing and expects a refusal the suite accepts.
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, KeyObject, randomUUID, sign } from 'node:crypto';
 import { after, before, type TestContext } from 'node:test';
 import { fetch } from 'undici';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type GenerateKeyPairResult, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type GenerateKeyPairResult, type JWK } from 'jose';
 import type { SenderConstraint } from '../../src/auth/fapi-profiles.ts';
 import type { TppAuthMethod } from '../../src/tpp/registry.ts';
 import { startTestBank, TPP_REDIRECT_URI, type TestBank } from './bank.ts';
@@ -28,7 +28,7 @@ export interface ProofOptions {
   claims?: Record<string, unknown>;
   /** Protected-header members to change; `undefined` removes one. */
   header?: Record<string, unknown>;
-  /** Sign with this key instead (the header still names this key's public part unless `header.jwk` says otherwise). */
+  /** Sign with this EC key instead (the header still names this key's public part unless `header.jwk` says otherwise). */
   signWith?: GenerateKeyPairResult;
 }
 
@@ -62,7 +62,11 @@ export class DpopKey {
     };
     const header: Record<string, unknown> = { alg: 'ES256', typ: 'dpop+jwt', jwk: this.publicJwk, ...options.header };
     for (const record of [payload, header]) for (const [name, value] of Object.entries(record)) if (value === undefined) delete record[name];
-    return new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign((options.signWith ?? this.keys).privateKey);
+    // Signed by hand (ES256, or nothing for alg none), so that even a header without `alg` can be made.
+    const input = `${base64url(header)}.${base64url(payload)}`;
+    if (header.alg === 'none') return `${input}.`;
+    const key = KeyObject.from((options.signWith ?? this.keys).privateKey as Parameters<typeof KeyObject.from>[0]);
+    return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
   }
 
   /** Sends with a fresh proof; once more with the bank's nonce when it asks for one (use_dpop_nonce). */
@@ -73,6 +77,8 @@ export class DpopKey {
     return send(await makeProof());
   }
 }
+
+const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 const isOAuthNonceDemand = (answer: JsonResponse) => answer.status === 400 && answer.body?.error === 'use_dpop_nonce';
 
