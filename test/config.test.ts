@@ -68,6 +68,17 @@ test('bad values name the setting, the value and the allowed range or form', () 
   assert.match(refusal({ GINKO_LOG_LEVEL: 'loud' }), /use one of fatal, error/);
 });
 
+test('the demo TPP app runs with the demo data on port 3000 unless moved or turned off', () => {
+  assert.deepEqual(loadConfig({}).demoTpp, { port: 3000, publicUrl: 'https://localhost:3000' });
+  assert.deepEqual(loadConfig({ GINKO_DEMO_TPP_PORT: '3443' }).demoTpp, { port: 3443, publicUrl: 'https://localhost:3443' });
+  assert.equal(loadConfig({ GINKO_DEMO_TPP: 'false' }).demoTpp, undefined);
+  assert.equal(loadConfig({ GINKO_SEED_DEMO_DATA: 'false' }).demoTpp, undefined, 'no demo customers, no demo app');
+  assert.ok(loadConfig({ GINKO_SEED_DEMO_DATA: 'false', GINKO_DEMO_TPP: 'true' }).demoTpp);
+  assert.match(refusal({ GINKO_DEMO_TPP_PORT: 'http' }), /GINKO_DEMO_TPP_PORT=http is not valid/);
+  assert.equal(loadConfig({}).transactionPageSize, 500);
+  assert.match(refusal({ GINKO_TRANSACTION_PAGE_SIZE: '501' }), /GINKO_TRANSACTION_PAGE_SIZE=501 is not valid: use a whole number from 1 to 500/);
+});
+
 test('a keys file that is missing or not a key file explains how to make one', async () => {
   const missing = join(dir, 'no-keys.json');
   await assert.rejects(loadKeys({ dataDir: dir, keysFile: missing }), (error: Error) => error instanceof ConfigError && error.message.includes(`npx ginko keys create --out ${missing}`));
