@@ -47,6 +47,7 @@ const ERROR_RESPONSES: Record<number, string> = {
   400: 'E40001: a query parameter is malformed, out of range, repeated or unknown (errorDetails[].path names it). E40003: the access token was sent in the query or body, or the Authorization header is malformed.',
   401: 'E40101: the access token is missing, unknown, expired or revoked, or the client certificate is missing or not the one the token is bound to. Comes with a WWW-Authenticate Bearer challenge.',
   403: 'E40301: the token lacks the accounts scope. E40302: the account is not in the consent (the same answer for another customer’s or a nonexistent account). E40303: the TPP is suspended.',
+  429: 'E42901: the TPP’s or this source address’s request quota is spent; Retry-After says in how many seconds to try again.',
   500: 'E50001: the bank failed; the x-fapi-interaction-id identifies the request to the bank’s support.',
 };
 
