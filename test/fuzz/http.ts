@@ -1,0 +1,56 @@
+// What every HTTP fuzz case checks: an answer within the timeout (no hang), never a 5xx (no crash, no
+// server error for a client's mistake), and, for a refused request, nothing written: the rows a request
+// could create (flow state, consents, transfers, idempotency keys, ledger entries) are counted before
+// and after. Replay memory (`ReplayDetection`), security events and audit entries are excluded: a
+// refused request is recorded there on purpose.
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { Agent, fetch } from 'undici';
+import type { Db } from '../../src/store/db.ts';
+
+/** A request that takes longer than this is a hang. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface Answer {
+  status: number;
+  text: string;
+  json: any;
+}
+
+export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }, agent: Agent): Promise<Answer> {
+  const response = await fetch(url, { ...init, redirect: 'manual', dispatcher: agent, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  assert.ok(response.status < 500, `${init.method ?? 'GET'} ${url.slice(0, 200)} answered ${response.status}: ${text.slice(0, 300)}`);
+  return { status: response.status, text, json };
+}
+
+export function postForm(url: string, form: Record<string, string | string[]>, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) for (const one of [value].flat()) body.append(name, one);
+  return send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers }, body: body.toString() }, agent);
+}
+
+/** The rows a request could write; equal before and after a refused one. */
+export async function writtenRows(db: Db): Promise<Record<string, number>> {
+  const { rows } = await sql<Record<string, number>>`
+    SELECT (SELECT count(*) FROM oidc_models WHERE model <> 'ReplayDetection')::int AS oidc_models,
+           (SELECT count(*) FROM consents)::int AS consents,
+           (SELECT count(*) FROM transfers)::int AS transfers,
+           (SELECT count(*) FROM idempotency_keys)::int AS idempotency_keys,
+           (SELECT count(*) FROM journal_entries)::int AS journal_entries`.execute(db);
+  return rows[0]!;
+}
+
+/** Runs `request`; when it is refused (4xx), asserts that it wrote nothing. */
+export async function refusedWritesNothing(db: Db, request: () => Promise<Answer>): Promise<Answer> {
+  const before = await writtenRows(db);
+  const answer = await request();
+  if (answer.status >= 400) assert.deepEqual(await writtenRows(db), before, `a refused request (${answer.status} ${answer.text.slice(0, 200)}) wrote rows`);
+  return answer;
+}
