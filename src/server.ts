@@ -90,7 +90,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     }
     const pki = await loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) });
     const keys = await loadKeys(config);
-    const provider = createProvider({ config, db: store.db, keys });
+    const provider = createProvider({ config, db: store.db, keys, sandboxCaPem: config.sandboxOutbound ? pki.caCertificatePem : undefined });
     metrics.instrumentProvider(provider);
     const securityEvents = new SecurityEvents(store.db, (kind, clientId) => metrics.countSecurityEvent(kind, clientId), logger);
     watchProvider(provider, { db: store.db, securityEvents, logger });

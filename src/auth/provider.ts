@@ -19,6 +19,7 @@ import { SCOPES } from './scopes.ts';
 import { authorizationDetailsInTokenResponse, authorizationDetailsValidator } from './transfer-approval.ts';
 import { awaitActivation, registrationFeatures, softwareStatementMetadata } from '../tpp/registration.ts';
 import { announcePollInterval, cibaFeature, pollIntervalGate } from '../ciba/backchannel.ts';
+import { sandboxOutboundFetch } from '../http/outbound.ts';
 
 /** FAPI 1.0 Advanced 8.6: only PS256 and ES256; `none` and RS256 are never accepted. */
 const FAPI_ALGS: ('PS256' | 'ES256')[] = ['PS256', 'ES256'];
@@ -61,7 +62,12 @@ export const SIGNED_JWT_LIFETIME_SECONDS = Math.max(TTL_SECONDS.idToken, JARM_RE
  * (bench/bare-provider.ts) builds the same configuration without the store: an in-memory adapter,
  * static clients and accounts that need no lookup. Nothing else runs that way.
  */
-export type AuthorizationServerInput = { config: GinkoConfig; keys: KeyRing } & (
+export type AuthorizationServerInput = {
+  config: GinkoConfig;
+  keys: KeyRing;
+  /** The sandbox CA, when outgoing requests may go to TPP apps beside the sandbox (http/outbound.ts). */
+  sandboxCaPem?: string | undefined;
+} & (
   | { db: Db }
   | { withoutStore: { clients: ClientMetadata[]; adapter: NonNullable<Configuration['adapter']> } }
 );
@@ -99,6 +105,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       dPoPSigningAlgValues: FAPI_ALGS,
     },
     clientDefaults: FAPI_CLIENT_METADATA,
+    ...(input.sandboxCaPem ? { fetch: sandboxOutboundFetch(input.sandboxCaPem) } : {}),
     // The FAPI profile, and the software statement of a TPP registering itself (tpp/registration.ts).
     extraClientMetadata: softwareStatementMetadata(config.registration.trustedDirectories, PROFILE_CLIENT_METADATA),
     features: {

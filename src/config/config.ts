@@ -45,6 +45,8 @@ export interface GinkoConfig {
   /** Transfer rules: cut-off, daily limit, approval window, fees, simulated clearing (GINKO_TRANSFER_*). */
   transferPolicy: TransferPolicy;
   /** Dynamic client registration: the directories whose software statements are trusted, and where a new TPP lands. */
+  /** Sandbox only: the bank's outgoing requests (CIBA pings) may reach local addresses and trust the sandbox CA. */
+  sandboxOutbound: boolean;
   registration: {
     trustedDirectories: TrustedDirectory[];
     /** `suspended` (the default): an operator reinstates it before it can link; `active`: usable at once. */
@@ -148,6 +150,7 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
     quotas: quotasFrom(env),
     redis: redisFrom(env),
     listenerLimits: listenerLimitsFrom(env),
+    sandboxOutbound: boolean(env, 'GINKO_SANDBOX_OUTBOUND', false),
     registration: {
       trustedDirectories: trustedDirectoriesFrom(env.GINKO_TRUSTED_DIRECTORIES_FILE),
       newTppStatus: oneOf(env, 'GINKO_REGISTRATION_STATUS', ['suspended', 'active'] as const, 'suspended'),

@@ -5,6 +5,9 @@
 // denied, expired, unknown customer, unsigned request, no binding message.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { importJWK, SignJWT, type JWTPayload } from 'jose';
 import { fetch as undiciFetch } from 'undici';
@@ -29,7 +32,7 @@ let pollTpp: CibaTpp;
 
 before(async () => {
   directory = await newDirectory(DIRECTORY, 'PS256');
-  bank = await startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: await trustedDirectoriesFile([directory]), GINKO_REGISTRATION_STATUS: 'active' });
+  bank = await startTestBank({ GINKO_TRUSTED_DIRECTORIES_FILE: await trustedDirectoriesFile([directory]), GINKO_REGISTRATION_STATUS: 'active', GINKO_SANDBOX_OUTBOUND: 'true' });
   pollTpp = await registerCibaTpp({ backchannel_token_delivery_mode: 'poll' });
 });
 
@@ -108,6 +111,45 @@ describe('poll mode', () => {
     const expired = await poll(pollTpp, started.body.auth_req_id);
     assert.equal(expired.status, 400);
     assert.equal(expired.body.error, 'expired_token');
+  });
+});
+
+describe('ping mode', () => {
+  test('once the customer approves, the bank pings the TPP with its token; the TPP then fetches the tokens', async () => {
+    const receiver = await notificationReceiver();
+    try {
+      const pingTpp = await registerCibaTpp({ backchannel_token_delivery_mode: 'ping', backchannel_client_notification_endpoint: receiver.url });
+      const notificationToken = randomUUID();
+      const started = await startAuthentication(pingTpp, { extra: { client_notification_token: notificationToken } });
+      assert.equal(started.status, 200, JSON.stringify(started.body));
+      const app = await bankApp();
+      try {
+        await app.decide(await app.approvals(), started.body.auth_req_id, 'approve', [0]);
+      } finally {
+        await app.close();
+      }
+      const ping = await receiver.received;
+      assert.equal(ping.authorization, `Bearer ${notificationToken}`, 'the ping carries the TPP\'s own notification token');
+      assert.deepEqual(ping.body, { auth_req_id: started.body.auth_req_id });
+
+      const tokens = await poll(pingTpp, started.body.auth_req_id);
+      assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+      assert.equal((await api(pingTpp, '/accounts', tokens.body.access_token)).status, 200);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('a ping-mode request without client_notification_token: invalid_request', async () => {
+    const receiver = await notificationReceiver();
+    try {
+      const pingTpp = await registerCibaTpp({ backchannel_token_delivery_mode: 'ping', backchannel_client_notification_endpoint: receiver.url });
+      const answer = await startAuthentication(pingTpp);
+      assert.equal(answer.status, 400);
+      assert.equal(answer.body.error, 'invalid_request');
+    } finally {
+      await receiver.close();
+    }
   });
 });
 
@@ -210,6 +252,30 @@ async function api(tpp: CibaTpp, path: string, accessToken: string): Promise<Ans
 /** CIBA §7.3: the TPP waits the announced interval between polls. */
 function waitForInterval(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 5100));
+}
+
+/**
+ * The TPP's notification endpoint (CIBA §10.2), a local HTTPS server with a certificate from the sandbox
+ * CA, which the bank trusts for its outgoing requests with GINKO_SANDBOX_OUTBOUND.
+ */
+async function notificationReceiver() {
+  let deliver: (ping: { authorization: string | undefined; body: unknown }) => void = () => undefined;
+  const received = new Promise<{ authorization: string | undefined; body: unknown }>((resolve) => (deliver = resolve));
+  const server = createServer({ cert: bank.pki.serverCertificatePem, key: bank.pki.serverPrivateKeyPem }, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      deliver({ authorization: request.headers.authorization, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') });
+      response.writeHead(204).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `https://localhost:${(server.address() as AddressInfo).port}/ciba/notify`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The customer's phone: logged in to the bank app (login ID, password, one-time code). */
