@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
+import pino from 'pino';
 import { Agent, fetch } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import type { RegisteredTpp } from '../../src/tpp/registry.ts';
@@ -206,9 +207,12 @@ describe('quotas per source address', () => {
   let bank: TestBank;
   let noCertificate: Agent;
   const PER_ADDRESS = 5;
+  /** The bank's warnings and errors, one JSON line each. */
+  const logLines: string[] = [];
 
   before(async () => {
-    bank = await startTestBank({ GINKO_QUOTA_WINDOW_SECONDS: String(WINDOW_SECONDS), GINKO_QUOTA_BROWSER_PER_ADDRESS: String(PER_ADDRESS), GINKO_QUOTA_API_PER_ADDRESS: String(PER_ADDRESS), GINKO_QUOTA_PAR_PER_ADDRESS: String(PER_ADDRESS) });
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logLines.push(line) });
+    bank = await startTestBank({ GINKO_QUOTA_WINDOW_SECONDS: String(WINDOW_SECONDS), GINKO_QUOTA_BROWSER_PER_ADDRESS: String(PER_ADDRESS), GINKO_QUOTA_API_PER_ADDRESS: String(PER_ADDRESS), GINKO_QUOTA_PAR_PER_ADDRESS: String(PER_ADDRESS) }, logger);
     noCertificate = mtlsAgent(bank, undefined);
   });
 
@@ -231,7 +235,7 @@ describe('quotas per source address', () => {
     assert.notEqual((await send(pages[0]!, noCertificate)).status, 429);
   });
 
-  test('a client no TPP quota knows (no certificate, no valid token) meets the address quota on the APIs and on PAR', async () => {
+  test('a client no TPP quota knows (no certificate, no valid token) meets the address quota on the APIs and on PAR; twice the quota is one warning line', async () => {
     const mtls = bank.config.mtls.publicUrl;
     const api = await untilRefused(() => send(`${mtls}/api/v1/accounts`, noCertificate, { headers: { authorization: 'Bearer forged-token-value' } }), PER_ADDRESS);
     assert.deepEqual(api.before, Array(PER_ADDRESS).fill(401));
@@ -240,6 +244,13 @@ describe('quotas per source address', () => {
     const pushed = await untilRefused(() => send(`${mtls}/oauth/par`, noCertificate, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' }), PER_ADDRESS);
     assert.equal(pushed.before.length, PER_ADDRESS);
     assertOAuthTooMany(pushed.refused);
+    // Keeping on to twice the quota in the window is a flood: one warning line, however long it goes on.
+    const flood = () => send(`${mtls}/oauth/par`, noCertificate, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=nobody' });
+    for (let i = 0; i < PER_ADDRESS * 2; i++) assert.equal((await flood()).status, 429);
+    const floods = logLines.map((line) => JSON.parse(line)).filter((line) => /flood from one address/.test(line.msg));
+    assert.equal(floods.length, 1, 'one line for the window');
+    assert.equal(floods[0].flood, 'par');
+    assert.equal(floods[0].sourceAddress, '127.0.0.1');
     const throttled = await bank.metrics.registry.getSingleMetric('ginko_quota_throttled_total')!.get();
     assert.ok(throttled.values.some((v) => v.labels.quota === 'address' && v.labels.route === '/oauth/par' && v.labels.client_id === 'none'));
   });
