@@ -30,6 +30,7 @@ import { revokeConsent } from './auth/consents.ts';
 import { BROWSER_PATHS, MTLS_PATHS, OIDC_ROUTES } from './auth/routes.ts';
 import { bankApiPlugin } from './api/plugin.ts';
 import { startAccessCache } from './api/access-cache.ts';
+import { AuditGroupCommit } from './security/audit-group-commit.ts';
 import { resourceMetadataRoute } from './api/resource-metadata.ts';
 import { DEMO_CUSTOMERS, seedDemoBank } from './bank/demo-data.ts';
 import { startTransferScheduler } from './bank/transfers/scheduler.ts';
@@ -93,7 +94,9 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     const provider = createProvider({ config, db: store.db, keys, sandboxCaPem: config.sandboxOutbound ? pki.caCertificatePem : undefined });
     metrics.instrumentProvider(provider);
     const securityEvents = new SecurityEvents(store.db, (kind, clientId) => metrics.countSecurityEvent(kind, clientId), logger);
-    watchProvider(provider, { db: store.db, securityEvents, logger });
+    // One group commit of audit entries per node, for the API calls and the authorization server.
+    const auditGroup = new AuditGroupCommit(store.db);
+    watchProvider(provider, { db: store.db, securityEvents, logger, audit: auditGroup });
     const identities = new TppIdentities(config.accessTokenTtlSeconds);
     identities.learnFromProvider(provider, [OIDC_ROUTES.pushed_authorization_request, OIDC_ROUTES.token]);
     const quotas: QuotaOptions = { policy: config.quotas, counters, identities, trustedProxies: config.trustedProxies, apiPrefix: API_PREFIX, pagePrefixes: [INTERACTION_PREFIX, MY_PREFIX, CONSOLE_PREFIX], metrics, securityEvents, logger };
@@ -138,7 +141,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     const { cache: accessCache, notices: accessNotices } = await startAccessCache(store, logger);
     stopOnFailure.push(() => accessNotices.close());
     metrics.observeAccessCache(accessCache, accessNotices);
-    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), dpop: { publicUrl: config.mtls.publicUrl, replay: dpopProofReplay(provider), nonces: dpopNonces(keys) }, pageSizeLimit: config.transactionPageSize, transferPolicy: config.transferPolicy, securityEvents, accessCache });
+    await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), dpop: { publicUrl: config.mtls.publicUrl, replay: dpopProofReplay(provider), nonces: dpopNonces(keys) }, pageSizeLimit: config.transactionPageSize, transferPolicy: config.transferPolicy, securityEvents, accessCache, audit: auditGroup });
 
     const document = () => openApiDocument(mtls);
     await mtls.register(openApiRoute, { apiPrefix: API_PREFIX, document });
@@ -166,6 +169,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
           keysReload.stop();
           await transferScheduler.stop();
           await accessNotices.close();
+          await auditGroup.settled();
           await counters.close();
           await store.close();
           if (lock) releaseLock(config.dataDir, lock);

@@ -45,8 +45,8 @@ export class AccessCache {
   private generation = 0;
   private enabled = false;
 
-  /** Counters for the metrics and the tests: how often the store was spared, and invalidations seen. */
-  readonly stats = { hits: 0, misses: 0, notices: 0 };
+  /** Counters for the metrics and the tests: how often the store was spared, notices seen, LISTEN connections lost. */
+  readonly stats = { hits: 0, misses: 0, notices: 0, outages: 0 };
 
   /** Read before looking a token up in the store; pass it to `remember`. */
   get epoch(): number {
@@ -91,6 +91,7 @@ export class AccessCache {
 
   /** Notices may be missed from now on: forget everything and stop remembering. */
   suspend(): void {
+    if (this.enabled) this.stats.outages += 1;
     this.generation += 1;
     this.enabled = false;
     this.clear();

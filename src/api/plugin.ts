@@ -32,6 +32,8 @@ export interface BankApiOptions {
   transferPolicy?: TransferPolicy;
   /** Where stolen-looking token uses are recorded and acted on; none in tests of the routes alone. */
   securityEvents?: SecurityEvents;
+  /** This node's group commit of audit entries (shared with the authorization server's); one of its own when absent. */
+  audit?: AuditGroupCommit;
   /** This node's cache of what the guard read (access-cache.ts); without it every request reads the store. */
   accessCache?: AccessCache;
 }
@@ -116,7 +118,7 @@ export const bankApiPlugin: FastifyPluginAsync<BankApiOptions> = async (app, opt
   app.addHook('onRequest', interactionId);
   app.addHook('onRequest', bankApiGuard({ db: options.db, tokens: options.tokens, clientCertificateThumbprint: options.clientCertificateThumbprint ?? socketCertificateThumbprint, clock, dpop: options.dpop, securityEvents: options.securityEvents, cache: options.accessCache }));
   app.addHook('onSend', responseHeaders);
-  app.addHook('onSend', auditAccess(new AuditGroupCommit(options.db)));
+  app.addHook('onSend', auditAccess(options.audit ?? new AuditGroupCommit(options.db)));
   app.setNotFoundHandler((request, reply) => {
     // A path the API has, asked with another method, is a 405 naming the methods it takes.
     const path = request.url.split('?')[0] ?? '/';

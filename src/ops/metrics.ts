@@ -136,7 +136,7 @@ export class BankMetrics {
   }
 
   /** The API guard's cache (api/access-cache.ts): lookups it answered or not, and whether its LISTEN is up. */
-  observeAccessCache(cache: { readonly stats: { hits: number; misses: number; notices: number } }, notices: { readonly listening: boolean }): void {
+  observeAccessCache(cache: { readonly stats: { hits: number; misses: number; notices: number; outages: number } }, notices: { readonly listening: boolean }): void {
     new Gauge({
       name: 'ginko_access_cache_lookups',
       help: 'Access-token lookups of the API guard since start, answered from the node\'s cache (hit) or the store (miss)',
@@ -148,6 +148,7 @@ export class BankMetrics {
       },
     });
     new Gauge({ name: 'ginko_access_cache_notices', help: 'Change notices (revocations, suspensions…) received since start', registers: [this.registry], collect() { this.set(cache.stats.notices); } });
+    new Gauge({ name: 'ginko_access_notices_lost', help: 'Times the LISTEN connection was lost since start (the cache was off until it was back)', registers: [this.registry], collect() { this.set(cache.stats.outages); } });
     new Gauge({ name: 'ginko_access_notices_listening', help: '1 while the LISTEN connection for change notices is up; at 0 the cache is off', registers: [this.registry], collect() { this.set(notices.listening ? 1 : 0); } });
   }
 

@@ -27,7 +27,8 @@ export class AuditBacklogError extends Error {
 
 export class AuditGroupCommit {
   private pending: Pending[] = [];
-  private writing = false;
+  /** The batches being written, until the queue is empty. */
+  private writing: Promise<void> | undefined;
 
   constructor(private readonly db: Db) {}
 
@@ -37,12 +38,16 @@ export class AuditGroupCommit {
     if (this.pending.length >= PENDING_ENTRIES_MAX) return Promise.reject(new AuditBacklogError());
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ action, facts, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.writing) void this.writeAll();
+      this.writing ??= this.writeAll();
     });
   }
 
+  /** Resolves once every entry appended so far is written (or failed): before the store closes. */
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
   private async writeAll(): Promise<void> {
-    this.writing = true;
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, BATCH_ENTRIES_MAX);
       const entries = JSON.stringify(batch.map(({ action, facts }) => ({ action, facts })));
@@ -54,6 +59,6 @@ export class AuditGroupCommit {
         for (const entry of batch) entry.settle(error);
       }
     }
-    this.writing = false;
+    this.writing = undefined;
   }
 }

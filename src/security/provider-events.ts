@@ -10,7 +10,8 @@ import { INTERACTION_ID_HEADER } from '../http/interaction-id.ts';
 import { PROVIDER_ERROR_EVENTS } from '../ops/metrics.ts';
 import { REQUEST_OBJECT_REPLAYED } from '../auth/replay-detection.ts';
 import type { Db } from '../store/db.ts';
-import { appendAudit, type AuditAction, type AuditFacts } from './audit-log.ts';
+import type { AuditAction, AuditFacts } from './audit-log.ts';
+import type { AuditGroupCommit } from './audit-group-commit.ts';
 import type { SecurityEventKind, SecurityEvents } from './security-events.ts';
 
 /** Saved codes and tokens: each is a `token.issued` entry. */
@@ -33,10 +34,11 @@ interface GrantBoundToken {
   grantId?: string;
 }
 
-export function watchProvider(provider: Provider, options: { db: Db; securityEvents: SecurityEvents; logger: Logger }): void {
+export function watchProvider(provider: Provider, options: { db: Db; securityEvents: SecurityEvents; logger: Logger; audit: AuditGroupCommit }): void {
   const { db, securityEvents, logger } = options;
+  // Through the node's group commit: the token endpoint's entries share commits with the API calls'.
   const audit = (action: AuditAction, facts: AuditFacts) => {
-    appendAudit(db, action, facts).catch((error: unknown) => logger.error({ err: error, action }, 'could not write audit entry'));
+    options.audit.append(action, facts).catch((error: unknown) => logger.error({ err: error, action }, 'could not write audit entry'));
   };
   const events = provider as unknown as EventEmitter;
   // A reused code's grant is revoked (and its code deleted) before the error is emitted: remember which.

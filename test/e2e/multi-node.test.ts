@@ -31,6 +31,8 @@ const customer = DEMO_CUSTOMERS[1]!;
 const variant = { requestMethod: 'par', responseMode: 'jarm' } as const;
 /** Each TPP's PAR quota, counted by both nodes in one Redis (127.0.0.1:6379, a key prefix of this run's own). */
 const PAR_PER_TPP = 6;
+/** How long a notice may take to reach a node on this busy machine (see noticeArrival). */
+const NOTICE_WAIT_MS = 2_000;
 /** How long a node may take to count a request it has answered. */
 const COUNTER_SETTLE_MS = 1_000;
 
@@ -183,7 +185,9 @@ describe('two nodes on one database', () => {
   });
 
   test('revoked on A (RFC 7009), refused on B at once', async () => {
+    const seen = await notices(nodes.b);
     await on('a', ['/oauth/revoke'], () => tppA.revoke(tokens.accessToken));
+    await noticeArrival(nodes.b, seen);
     const revoked = await on('b', ['/api/v1/accounts'], () => tppB.api('/accounts', tokens.accessToken));
     assert.equal(revoked.status, 401);
     assert.equal(revoked.body.errorCode, 'E40101');
@@ -228,18 +232,22 @@ describe('revocation reaches the other node\'s cache at once (api/access-cache.t
     await onB?.close();
   });
 
-  /** A fresh token, linked on A, already read twice on B: the second read came from B's cache. */
+  /** A fresh token, linked on A and read on B until B answers it from its cache. */
   async function cachedOnB(): Promise<Tokens> {
     const tokens = await on('a', ['/oauth/token'], () => onA.link({ ...variant, ...customer }));
-    assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 200);
+    // The login's own notices (its session, its grant) may still reach B after its first read and empty
+    // the entry once; a few reads later B answers from its cache.
     const hits = await cacheHits(nodes.b);
-    assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 200);
-    assert.equal(await cacheHits(nodes.b), hits + 1, 'B answered from its cache');
+    for (let read = 0; read < 3 && (await cacheHits(nodes.b)) === hits; read += 1) {
+      assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 200);
+    }
+    assert.ok((await cacheHits(nodes.b)) > hits, 'B answered from its cache');
     return tokens;
   }
 
   test('the customer disconnects the TPP on A: the next call on B is refused', async () => {
     const tokens = await cachedOnB();
+    const seen = await notices(nodes.b);
     routeTo('a');
     const browser = new CustomerBrowser(endpoints.caCertificatePem, onA.redirectUri);
     try {
@@ -249,13 +257,16 @@ describe('revocation reaches the other node\'s cache at once (api/access-cache.t
     } finally {
       await browser.close();
     }
+    await noticeArrival(nodes.b, seen);
     assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 401);
   });
 
   test('an operator suspends the TPP (here in SQL, as any path would): the next call on B is refused, and allowed again once it is reinstated', async () => {
     const tokens = await cachedOnB();
+    const seen = await notices(nodes.b);
     await nodes.a.store.db.updateTable('tpps').set({ status: 'suspended' }).where('client_id', '=', registered.clientId).execute();
     try {
+      await noticeArrival(nodes.b, seen);
       const refused = await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken));
       assert.equal(refused.status, 403);
       assert.equal(refused.body.errorCode, 'E40303');
@@ -267,14 +278,17 @@ describe('revocation reaches the other node\'s cache at once (api/access-cache.t
 
   test('with the LISTEN connections killed, B stops trusting its cache: a token revoked on A meanwhile is refused on B; the cache comes back with the connection', async () => {
     const tokens = await cachedOnB();
+    const lost = await metric(nodes.b, 'ginko_access_notices_lost');
     const killed = await sql<{ pid: number }>`SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE application_name = ${LISTENER_APPLICATION_NAME} AND datname = current_database()`.execute(nodes.a.store.db);
     assert.equal(killed.rows.length, 2, 'one LISTEN connection per node');
+    await until(async () => (await metric(nodes.b, 'ginko_access_notices_lost')) > lost, 'B noticed its LISTEN connection is gone');
+    // B may be listening again already: then the revocation's notice comes as usual; if not, its cache is off.
+    const seen = await notices(nodes.b);
     await on('a', ['/oauth/revoke'], () => onA.revoke(tokens.accessToken));
+    await noticeArrival(nodes.b, seen);
     assert.equal((await on('b', ['/api/v1/accounts'], () => onB.api('/accounts', tokens.accessToken))).status, 401);
 
-    const deadline = Date.now() + 10_000;
-    while ((await listening(nodes.b)) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(await listening(nodes.b), 1, 'B listens again');
+    await until(async () => (await metric(nodes.b, 'ginko_access_notices_listening')) === 1, 'B listens again');
     await cachedOnB();
   });
 });
@@ -284,8 +298,26 @@ async function cacheHits(node: TestBank): Promise<number> {
   return metric.values.find((value) => value.labels.result === 'hit')?.value ?? 0;
 }
 
-async function listening(node: TestBank): Promise<number> {
-  return (await node.metrics.registry.getSingleMetric('ginko_access_notices_listening')!.get()).values[0]?.value ?? 0;
+async function metric(node: TestBank, name: string): Promise<number> {
+  return (await node.metrics.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+}
+
+const notices = (node: TestBank) => metric(node, 'ginko_access_cache_notices');
+
+/**
+ * The documented bound: a node enforces a revocation once its notice has arrived. PostgreSQL sends it at
+ * commit, but here the test, both nodes and PostgreSQL share two busy cores, so a request can overtake it;
+ * wait for the notice (or, if the node is not listening, for nothing: its cache is off).
+ */
+async function noticeArrival(node: TestBank, seen: number): Promise<void> {
+  const deadline = Date.now() + NOTICE_WAIT_MS;
+  while ((await notices(node)) === seen && (await metric(node, 'ginko_access_notices_listening')) === 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.ok(await condition(), what);
 }
 
 describe('two nodes, one Redis: quotas', () => {
