@@ -227,7 +227,10 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     const { context, page } = await newPage({ phone: true });
     await page.goto(demoUrl);
     await assertNoHorizontalOverflow(page, 'demo landing');
-    await startLinking(page, suzuki);
+    await toBank(page);
+    await assertNoHorizontalOverflow(page, 'bank login');
+    await bankLogin(page, suzuki);
+    await page.getByRole('heading', { name: 'アクセスの許可' }).waitFor();
     await assertNoHorizontalOverflow(page, 'bank consent');
     await screenshot(page, 'demo-13-phone-consent');
     await page.getByRole('checkbox').first().check();
