@@ -1,7 +1,7 @@
 // Configuration: file and environment merged (the environment wins), and every mistake refused at
 // start with a message that names the setting, what is wrong, and how to fix it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -83,5 +83,6 @@ test('a keys file that is missing or not a key file explains how to make one', a
   const missing = join(dir, 'no-keys.json');
   await assert.rejects(loadKeys({ dataDir: dir, keysFile: missing }), (error: Error) => error instanceof ConfigError && error.message.includes(`npx ginko keys create --out ${missing}`));
   const garbage = settingsFile('garbage-keys.json', '{"signingKeys": []}');
+  chmodSync(garbage, 0o600);
   await assert.rejects(loadKeys({ dataDir: dir, keysFile: garbage }), /is not a valid key file .*npx ginko keys create/);
 });

@@ -7,27 +7,17 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { Agent, fetch } from 'undici';
 import type { Db } from '../../src/store/db.ts';
+import { readAnswer, type RawAnswer } from '../support/conformance.ts';
 
 /** A request that takes longer than this is a hang. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export interface Answer {
-  status: number;
-  text: string;
-  json: any;
-}
+export type Answer = RawAnswer;
 
 export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }, agent: Agent): Promise<Answer> {
-  const response = await fetch(url, { ...init, redirect: 'manual', dispatcher: agent, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  assert.ok(response.status < 500, `${init.method ?? 'GET'} ${url.slice(0, 200)} answered ${response.status}: ${text.slice(0, 300)}`);
-  return { status: response.status, text, json };
+  const answer = await readAnswer((await fetch(url, { ...init, redirect: 'manual', dispatcher: agent, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })) as never);
+  assert.ok(answer.status < 500, `${init.method ?? 'GET'} ${url.slice(0, 200)} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  return answer;
 }
 
 export function postForm(url: string, form: Record<string, string | string[]>, agent: Agent, headers: Record<string, string> = {}): Promise<Answer> {
