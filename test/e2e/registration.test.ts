@@ -10,6 +10,8 @@ import { sql } from 'kysely';
 import { fetch as undiciFetch } from 'undici';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { issueClientCertificate, selfSignedClientCertificate, type IssuedCertificate } from '../../src/pki/dev-pki.ts';
+import { createOperator } from '../../src/operator/operators.ts';
+import { providerClientCheck, TppAdmin } from '../../src/operator/tpp-admin.ts';
 import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.ts';
 import {
   claimsFor,
@@ -226,8 +228,10 @@ describe('a registration the policy suspends', () => {
       assert.equal(read.body.error, 'invalid_token');
       assert.match(read.body.error_description, /awaits activation/);
 
-      // The operator reinstates it (what the console's reinstate does to the registry row).
-      await suspendingBank.store.db.updateTable('tpps').set({ status: 'active' }).where('client_id', '=', client.client_id).execute();
+      // An operator reinstates it, as the console and the admin API do.
+      const { operator } = await createOperator(suspendingBank.store.db, { name: 'onboarding', role: 'admin' });
+      const admin = new TppAdmin(suspendingBank.store.db, providerClientCheck(suspendingBank.provider));
+      await admin.setStatus({ operator, via: 'api', requestId: 'registration-test' }, client.client_id, 'active', 'directory membership checked');
 
       assert.equal((await manage(suspendingBank, material, client, 'GET')).status, 200, 'the registration access token survived the wait');
       const tokens = await tpp.link({ requestMethod: 'par', responseMode: 'jarm', loginId: customer.loginId, password: customer.password });
