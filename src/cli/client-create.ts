@@ -74,6 +74,8 @@ export function writeCredentials(config: GinkoConfig, tpp: RegisteredTpp, dir: s
     token_endpoint_auth_method: tpp.metadata.token_endpoint_auth_method,
     [PROFILE_METADATA]: tpp.metadata[PROFILE_METADATA] ?? '1.0',
     ...(tpp.metadata.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {}),
+    // FAPI 2.0 Message Signing: the TPP signs its requests and gets JARM responses only.
+    ...(tpp.metadata[PROFILE_METADATA] === '2.0' && tpp.metadata.require_signed_request_object === true ? { require_signed_request_object: true, response_modes: tpp.metadata.response_modes } : {}),
     ...(tpp.metadata.tls_client_auth_subject_dn ? { tls_client_auth_subject_dn: tpp.metadata.tls_client_auth_subject_dn } : {}),
     issuer: config.browser.publicUrl,
     discovery_url: `${config.browser.publicUrl}${DISCOVERY_PATH}`,

@@ -4,6 +4,7 @@
 // response types, PAR required, the code's lifetime, the assertion audience, and DPoP at the bank APIs.
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type GenerateKeyPairResult } from 'jose';
 import * as openidClient from 'openid-client';
@@ -238,20 +239,36 @@ describe('DPoP at the bank APIs (RFC 9449)', () => {
     assertNonceDemanded(await call(`DPoP ${dpopToken}`, await proof({ nonce: 'a-nonce-the-bank-never-handed-out' })), 'a made-up nonce');
   });
 
-  test('a nonce from the token endpoint works at the bank APIs: one origin, one nonce (clients keep one per origin)', async () => {
-    // The nonce the token endpoint hands out, as a client meets it: a token request whose proof has none.
-    const tokenUrl = endpoints(bank).token;
+  /** The nonce a token endpoint hands out, as a client meets it: a token request whose proof has none. */
+  async function nonceFromTokenEndpoint(target: TestBank, client: Client): Promise<string> {
+    const tokenUrl = endpoints(target).token;
     const keys = dpopTpp.dpopKeys!;
     const tokenProof = await new SignJWT({ htm: 'POST', htu: tokenUrl, iat: now(), jti: randomUUID() })
       .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(keys.publicKey) })
       .sign(keys.privateKey);
-    const client = clientFor('dpop');
-    const form = { grant_type: 'refresh_token', refresh_token: 'none', ...(await clientAuthParams(client, endpoints(bank).issuer, {})) };
+    const form = { grant_type: 'refresh_token', refresh_token: 'none', ...(await clientAuthParams(client, endpoints(target).issuer, {})) };
     const response = await fetch(tokenUrl, { method: 'POST', body: new URLSearchParams(form), headers: { dpop: tokenProof }, dispatcher: client.agent });
     assert.equal(((await response.json()) as { error: string }).error, 'use_dpop_nonce');
-    const fromTokenEndpoint = response.headers.get('dpop-nonce');
-    assert.ok(fromTokenEndpoint);
+    const nonce = response.headers.get('dpop-nonce');
+    assert.ok(nonce);
+    return nonce;
+  }
+
+  test('a nonce from the token endpoint works at the bank APIs: one origin, one nonce (clients keep one per origin)', async () => {
+    const fromTokenEndpoint = await nonceFromTokenEndpoint(bank, clientFor('dpop'));
     assert.equal((await call(`DPoP ${dpopToken}`, await proof({ nonce: fromTokenEndpoint }))).status, 200);
+  });
+
+  test('a nonce from another node with the same keys file works here: nodes agree without talking to each other', async () => {
+    const otherNode = await startTestBank({ GINKO_KEYS_FILE: join(bank.config.dataDir, 'keys', 'authorization-server-keys.json') });
+    const client = await Client.register(otherNode, 'private_key_jwt', { profile: 'fapi2', senderConstraint: 'dpop' });
+    try {
+      const fromOtherNode = await nonceFromTokenEndpoint(otherNode, client);
+      assert.equal((await call(`DPoP ${dpopToken}`, await proof({ nonce: fromOtherNode }))).status, 200);
+    } finally {
+      await client.close();
+      await otherNode.stop();
+    }
   });
 
   test('a proof made by hand as the RFC says, with the server nonce, is accepted (the baseline of the refusals below)', async () => {

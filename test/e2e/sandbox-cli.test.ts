@@ -101,6 +101,16 @@ test('client create --profile fapi2 registers a FAPI 2.0 client, with DPoP when 
   assert.equal(client.dpop_bound_access_tokens, true);
 });
 
+test('client create --profile fapi2-message-signing registers a FAPI 2.0 client that signs its requests and reads JARM only', async () => {
+  const dir = join(workDir, 'fapi2-signing-tpp');
+  const created = await run(['client', 'create', '--name', 'Kakeibo 3', '--redirect-uri', 'https://localhost:3000/cb', '--auth', 'tls_client_auth', '--profile', 'fapi2-message-signing', '--out', dir]);
+  assert.equal(created.code, 0, created.output);
+  const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
+  assert.equal(client.ginko_fapi_profile, '2.0');
+  assert.equal(client.require_signed_request_object, true);
+  assert.deepEqual(client.response_modes, ['jwt', 'query.jwt']);
+});
+
 test('keys create writes an owner-only key file for GINKO_KEYS_FILE, and never replaces one; keys rotate schedules the next keys', async () => {
   const file = join(workDir, 'secrets', 'keys.json');
   const created = await run(['keys', 'create', '--out', file]);
