@@ -271,7 +271,7 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await context.close();
   });
 
-  test('send money: the app requests it, the customer approves at the bank with a one-time code, the app shows the result', async () => {
+  test('send money: the app requests it, the customer approves at the bank with a one-time code (or does not), the app shows the result', async () => {
     const { context, page } = await newPage();
     await startLinking(page, sato);
     await page.getByRole('checkbox').first().check();
@@ -301,6 +301,21 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     assert.match(await page.getByRole('status').innerText(), /送金が承認されました/);
     assert.match(await page.locator('dl.facts').innerText(), /¥3,000/);
     await screenshot(page, 'demo-19-send-result');
+
+    // A transfer the customer does not approve at the bank: the app says no money moved.
+    await page.getByRole('link', { name: '送金' }).click();
+    await page.getByLabel('支店コード（3桁）').fill('100');
+    await page.getByLabel('口座番号（7桁）').fill('1234567');
+    await page.getByLabel('受取人名（カナ）').fill('ﾀﾅｶ ﾀﾛｳ');
+    await page.getByLabel('金額（円）').fill('5000');
+    await page.getByRole('button', { name: '銀行で承認する' }).click();
+    await page.waitForURL(`${bank.config.browser.publicUrl}/interaction/**`);
+    const refuse = page.getByRole('button', { name: '承認しない' });
+    await refuse.or(page.locator('form[action$="/login"]')).waitFor();
+    if (!(await refuse.isVisible())) await bankLogin(page, sato);
+    await refuse.click();
+    await page.waitForURL(`${demoUrl}/send/result`);
+    assert.match(await page.getByRole('status').innerText(), /承認されませんでした.*お金は動いていません/);
     await context.close();
   });
 });

@@ -153,6 +153,9 @@ test('connected apps show each app’s recent access in words: newest first, at 
     assert.match(items[2]!, /口座一覧の照会: 応じました/);
     assert.match(items[0]!, /^\d{4}\/\d{2}\/\d{2} \d{1,2}:\d{2} — /, 'when, in Japan time');
     assert.doesNotMatch(apps.html, /999999999999/, 'no account number the customer does not have');
+    const english = expectPage(await browser.open(`${bank.config.browser.publicUrl}/my/connected-apps?lang=en`), 'connected apps');
+    assert.match(english.html, /Read transactions: refused by the bank/);
+    assert.match(english.html, new RegExp(`Read balances \\(.*${account.accountNumber}\\): answered`));
   } finally {
     await browser.close();
   }
