@@ -20,9 +20,11 @@ import { createProvider } from './auth/provider.ts';
 import { interactionRoutes } from './auth/interactions.ts';
 import { customerRoutes } from './customer/routes.ts';
 import { appRoutes } from './ciba/app-routes.ts';
-import { currentSession } from './customer/sessions.ts';
+import { currentSession, customerSessionKind } from './customer/sessions.ts';
 import { addSecurityHeaders } from './web/security-headers.ts';
 import { stylesheetRoute } from './web/stylesheet.ts';
+import { passkeyScriptRoutes } from './web/passkey-script.ts';
+import { passkeyPartyOf } from './customer/passkeys.ts';
 import { accessTokenLookup } from './auth/access-tokens.ts';
 import { dpopProofReplay } from './auth/dpop-replay.ts';
 import { dpopNonces } from './auth/dpop-nonces.ts';
@@ -116,10 +118,14 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     mountProvider(browser, provider, BROWSER_PATHS);
     pointToMtlsListener(browser, MTLS_PATHS, config.mtls.publicUrl);
     await browser.register(stylesheetRoute);
-    await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, cookieKeys: keys.cookieKeys, transferPolicy: config.transferPolicy });
-    await browser.register(customerRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys });
+    await browser.register(passkeyScriptRoutes);
+    // The customer's login, the same at a linking and on /my: passkeys for this origin, the fallback's back-off and lock.
+    const passkeyParty = passkeyPartyOf(config.browser.publicUrl);
+    const login = { throttle: config.loginThrottle, securityEvents };
+    await browser.register(interactionRoutes, { provider, db: store.db, consentDays: config.consentDays, cookieKeys: keys.cookieKeys, transferPolicy: config.transferPolicy, passkeyParty, login });
+    await browser.register(customerRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys, passkeyParty, login, sessionLimits: config.customerSessions });
     // CIBA's authentication device in the sandbox: the bank app's approvals page, behind the customer's /my login.
-    await browser.register(appRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys, consentDays: config.consentDays, logger, loginPath: LOGIN_PATH, sessionOf: (request) => currentSession(store.db, keys.cookieKeys, request, new Date()) });
+    await browser.register(appRoutes, { provider, db: store.db, cookieKeys: keys.cookieKeys, consentDays: config.consentDays, logger, loginPath: LOGIN_PATH, sessionOf: (request) => currentSession(store.db, customerSessionKind(config.customerSessions), keys.cookieKeys, request, new Date()) });
     // The operator's console and the admin API: one TppAdmin, so both do exactly the same (operator/).
     const tppAdmin = new TppAdmin(store.db, providerClientCheck(provider));
     await browser.register(consoleRoutes, { db: store.db, tppAdmin, cookieKeys: keys.cookieKeys });

@@ -6,7 +6,6 @@ import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import type { Db } from '../store/db.ts';
 import { appendAudit } from '../security/audit-log.ts';
-import { verifyCustomerLogin } from '../bank/customers.ts';
 import { accountLabel, customerAccounts } from '../bank/accounts.ts';
 import { jstDate } from '../bank/jst.ts';
 import { verifyAndConsumeTotp } from '../bank/customer-totp.ts';
@@ -19,7 +18,10 @@ import { sendPage } from '../web/send-page.ts';
 import { recordConsent } from './consents.ts';
 import { tppShownToCustomers } from '../tpp/registry.ts';
 import { logoImageSource } from '../tpp/logo.ts';
-import { consentPage, errorPage, loginPage, type AccountChoice } from './pages.ts';
+import { consentPage, errorPage, loginPage, type AccountChoice, type LoginProblem } from './pages.ts';
+import { essentialAcrs, loginResult, methodAllowed, type LoginMethod } from './acr.ts';
+import { authenticationOptions, verifyPasskey, type PasskeyParty } from '../customer/passkeys.ts';
+import { passkeyLogin, passwordAndCodeLogin, type LoginDeps } from '../customer/login.ts';
 import { SCOPES, ACCOUNTS_SCOPE, TRANSFERS_SCOPE } from './scopes.ts';
 import { grantedTransferDetails, transferDetailsOf, transferToApprove } from './transfer-approval.ts';
 import { transferApprovalPage } from './transfer-page.ts';
@@ -32,9 +34,13 @@ export interface InteractionOptions {
   cookieKeys: readonly string[];
   /** Transfer rules (wrong one-time codes allowed); defaults to the sandbox's. */
   transferPolicy?: TransferPolicy;
+  /** The customer's login: passkeys for this origin, and the password fallback's back-off and lock. */
+  passkeyParty: PasskeyParty;
+  login: Omit<LoginDeps, 'db'>;
 }
 
 type Params = { uid: string };
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 type Form = Record<string, string | string[] | undefined>;
 
 /** Login IDs and passwords longer than this are refused before any work is done. */
@@ -47,7 +53,8 @@ export async function interactionRoutes(app: FastifyInstance, options: Interacti
   await app.register(interactionPages, { ...options, prefix: INTERACTION_PREFIX });
 }
 
-async function interactionPages(app: FastifyInstance, { provider, db, consentDays, cookieKeys, transferPolicy = DEFAULT_TRANSFER_POLICY }: InteractionOptions): Promise<void> {
+async function interactionPages(app: FastifyInstance, { provider, db, consentDays, cookieKeys, transferPolicy = DEFAULT_TRANSFER_POLICY, passkeyParty, login }: InteractionOptions): Promise<void> {
+  const loginDeps: LoginDeps = { db, ...login };
   const consentMs = consentDays * 24 * 3600 * 1000;
   /** The forms of an interaction carry a token bound to its uid, checked before any POST does anything. */
   const csrfFor = (uid: string) => csrfToken(cookieKeys, `interaction:${uid}`);
@@ -72,11 +79,9 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
   app.get<{ Params: Params; Querystring: { lang?: string } }>('/:uid', async (request, reply) => {
     const details = await pendingInteraction(request, reply);
     const lang = languageOf(request.query.lang, details.params.ui_locales);
+    if (details.prompt.name === 'login') return showLogin(reply, details, lang, 200, {});
     const tppName = await tppNameOf(provider, details.params.client_id);
-    if (details.prompt.name === 'login') {
-      return sendPage(reply, loginPage({ lang, uid: details.uid, csrf: csrfFor(details.uid), tppName, forTransfer: details.params.authorization_details !== undefined }));
-    }
-    if (transferDetailsOf(details.params.authorization_details)) return sendPage(reply, await renderTransferApproval(details, lang, tppName, false));
+    if (transferDetailsOf(details.params.authorization_details)) return sendTransferApproval(reply, details, lang, tppName, false);
     return sendConsent(reply, details, lang, tppName, false);
   });
 
@@ -84,17 +89,26 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     const details = await pendingInteraction(request, reply);
     const lang = languageOf(field(request.body, 'lang'));
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('this interaction is not waiting for a login');
+    if (!methodAllowed('password-and-code', essentialAcrs(details.params.claims))) throw new errors.InvalidRequest('this app requires a passkey login');
     const loginId = field(request.body, 'loginId') ?? '';
     const password = field(request.body, 'password') ?? '';
-    const customer =
-      loginId.length <= MAX_CREDENTIAL_LENGTH && password.length <= MAX_CREDENTIAL_LENGTH ? await verifyCustomerLogin(db, loginId, password) : undefined;
-    // Ids only: the login ID typed is not kept (a mistyped one may be someone else's).
-    await appendAudit(db, customer ? 'login.succeeded' : 'login.failed', { clientId: String(details.params.client_id), customerId: customer?.customerId, interactionId: request.id });
-    if (!customer) {
-      const tppName = await tppNameOf(provider, details.params.client_id);
-      return sendPage(reply.code(401), loginPage({ lang, uid: details.uid, csrf: csrfFor(details.uid), tppName, loginId: loginId.slice(0, MAX_CREDENTIAL_LENGTH), failed: true, forTransfer: details.params.authorization_details !== undefined }));
+    if (loginId.length > MAX_CREDENTIAL_LENGTH || password.length > MAX_CREDENTIAL_LENGTH) return showLogin(reply, details, lang, 401, { problem: { kind: 'credentials' } });
+    const outcome = await passwordAndCodeLogin(loginDeps, { loginId, password, code: field(request.body, 'totp') ?? '' }, loginContext(details, request.id), new Date());
+    if (!outcome.ok) {
+      const problem: LoginProblem = outcome.retryAfter ? { kind: 'throttled', until: outcome.retryAfter, locked: outcome.locked } : { kind: 'credentials' };
+      return showLogin(reply, details, lang, outcome.retryAfter ? 429 : 401, { problem, loginId });
     }
-    return finish(request, reply, { login: { accountId: customer.customerId, amr: ['pwd'] } });
+    return finish(request, reply, { login: loginResult(outcome.customer.customerId, { kind: 'password-and-code' }) });
+  });
+
+  app.post<{ Params: Params; Body: Form }>('/:uid/passkey', async (request, reply) => {
+    const details = await pendingInteraction(request, reply);
+    const lang = languageOf(field(request.body, 'lang'));
+    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('this interaction is not waiting for a login');
+    if (!methodAllowed('passkey', essentialAcrs(details.params.claims))) throw new errors.InvalidRequest('this app does not accept a passkey login');
+    const use = await passkeyLogin(db, passkeyParty, `login:${details.uid}`, field(request.body, 'credential') ?? '', loginContext(details, request.id), new Date());
+    if (!use) return showLogin(reply, details, lang, 401, { problem: { kind: 'passkey' } });
+    return finish(request, reply, { login: loginResult(use.customerId, { kind: 'passkey', backedUp: use.backedUp }) });
   });
 
   app.post<{ Params: Params; Body: Form }>('/:uid/consent', async (request, reply) => {
@@ -127,12 +141,11 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     if (details.prompt.name !== 'consent' || !details.session || !requested) throw new errors.InvalidRequest('this interaction is not waiting for a transfer approval');
     const party = { applyNo: requested.applyNo, clientId: String(details.params.client_id), customerId: details.session.accountId };
     const now = new Date();
-    const code = field(request.body, 'totp') ?? '';
-    if (!(await verifyAndConsumeTotp(db, party.customerId, code.slice(0, 16), now))) {
+    if (!(await secondFactorVerified(request.body, details.uid, party.customerId, now))) {
       const stillAwaiting = await transferRefusalAsError(() => recordWrongCode(db, party, transferPolicy.totpAttemptsMax, now));
       if (stillAwaiting === true) {
         const tppName = await tppNameOf(provider, party.clientId);
-        return sendPage(reply.code(401), await renderTransferApproval(details, lang, tppName, true));
+        return sendTransferApproval(reply.code(401), details, lang, tppName, true);
       }
       return finish(request, reply, stillAwaiting === false ? { error: 'access_denied', error_description: 'too many wrong one-time codes: the transfer was rejected' } : stillAwaiting);
     }
@@ -206,24 +219,52 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     return sendPage(reply, page, tpp.logoUri ? { imageSource: logoImageSource(tpp.logoUri) } : {});
   }
 
-  async function renderTransferApproval(
-    details: Awaited<ReturnType<Provider['interactionDetails']>>,
-    lang: Language,
-    tppName: string,
-    wrongCode: boolean,
-  ): Promise<string> {
+  /** The login page, with a fresh passkey challenge for this interaction unless the TPP requires another level. */
+  async function showLogin(reply: FastifyReply, details: Interaction, lang: Language, status: number, shown: { problem?: LoginProblem; loginId?: string }) {
+    const essential = essentialAcrs(details.params.claims);
+    const passkeyOptions = methodAllowed('passkey', essential) ? await authenticationOptions(db, passkeyParty, `login:${details.uid}`, undefined, new Date()) : undefined;
+    const page = loginPage({
+      lang,
+      uid: details.uid,
+      csrf: csrfFor(details.uid),
+      tppName: await tppNameOf(provider, details.params.client_id),
+      forTransfer: details.params.authorization_details !== undefined,
+      passkeyOptions,
+      passwordAllowed: methodAllowed('password-and-code', essential),
+      problem: shown.problem,
+      loginId: shown.loginId?.slice(0, MAX_CREDENTIAL_LENGTH),
+    });
+    return sendPage(reply.code(status), page, { withScript: passkeyOptions !== undefined });
+  }
+
+  /** Ids only: the login ID typed is not kept (a mistyped one may be someone else's). */
+  function loginContext(details: Interaction, interactionId: string) {
+    return { clientId: String(details.params.client_id), interactionId };
+  }
+
+  /** The approval's second factor: the customer's passkey when the form carries its answer, else the one-time code. */
+  async function secondFactorVerified(body: Form | undefined, uid: string, customerId: string, now: Date): Promise<boolean> {
+    const credential = field(body, 'credential');
+    if (credential) return (await verifyPasskey(db, passkeyParty, `approve:${uid}`, credential, now))?.customerId === customerId;
+    return verifyAndConsumeTotp(db, customerId, (field(body, 'totp') ?? '').slice(0, 16), now);
+  }
+
+  async function sendTransferApproval(reply: FastifyReply, details: Interaction, lang: Language, tppName: string, wrongCode: boolean) {
     const requested = transferDetailsOf(details.params.authorization_details)!;
     const transfer = await transferToApprove(db, requested, String(details.params.client_id), new Date());
     const customerId = details.session?.accountId ?? '';
     // Only the customer whose account the transfer debits may see it.
     if (transfer.customer_id !== customerId) throw new errors.AccessDenied('the transfer debits another customer’s account');
     const [account] = await customerAccounts(db, customerId, [transfer.account_id]);
-    return transferApprovalPage({
+    // A passkey of this customer's only, and only for this interaction.
+    const passkeyOptions = await authenticationOptions(db, passkeyParty, `approve:${details.uid}`, customerId, new Date());
+    const page = transferApprovalPage({
       lang,
       uid: details.uid,
       csrf: csrfFor(details.uid),
       tppName,
       wrongCode,
+      passkeyOptions,
       transfer: {
         applyNo: transfer.apply_no,
         amountYen: transfer.transfer_amount_yen,
@@ -241,6 +282,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
         executionDate: transfer.execution_date,
       },
     });
+    return sendPage(reply, page, { withScript: passkeyOptions !== undefined });
   }
 
   async function finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults): Promise<void> {

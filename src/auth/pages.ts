@@ -5,6 +5,7 @@ import { html } from '../web/html.ts';
 import { languageSwitch, page, type Language } from '../web/layout.ts';
 import { csrfField } from '../web/csrf.ts';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../web/security-headers.ts';
+import { passkeyForm, passkeyScriptTag } from '../web/passkey-script.ts';
 import { SCOPES } from './scopes.ts';
 
 export interface AccountChoice {
@@ -15,13 +16,24 @@ export interface AccountChoice {
 const TEXT = {
   ja: {
     loginTitle: 'ログイン',
-    loginLead: (tpp: string) => `${tpp} があなたの口座への接続を求めています。まず銀行のログインIDとパスワードでログインしてください。`,
-    transferLoginLead: (tpp: string) => `${tpp} から振込の承認を求められています。まず銀行のログインIDとパスワードでログインしてください。次の画面で振込の内容を確かめます。`,
+    loginLead: (tpp: string) => `${tpp} があなたの口座への接続を求めています。まず銀行にログインしてください。`,
+    transferLoginLead: (tpp: string) => `${tpp} から振込の承認を求められています。まず銀行にログインしてください。次の画面で振込の内容を確かめます。`,
+    passkeyLogin: 'パスキーでログイン',
+    passwordHeading: 'パスワードでログイン',
+    passwordLead: 'パスキーをお持ちでない方は、ログインID、パスワードと認証アプリのワンタイムパスワードを入力してください。',
     loginId: 'ログインID',
     password: 'パスワード',
+    totp: 'ワンタイムパスワード（6桁）',
     login: 'ログイン',
     cancel: 'やめる',
-    badLogin: 'ログインIDまたはパスワードが正しくありません。',
+    badLogin: 'ログインIDまたはパスワード、ワンタイムパスワードが正しくありません。',
+    backoff: (time: string) => `ログインに続けて失敗しました。${time} を過ぎてからもう一度お試しください。`,
+    locked: (time: string) => `ログインに続けて失敗したため、このログインIDは ${time} までロックされています。`,
+    passkeyFailed: 'パスキーを確認できませんでした。もう一度お試しください。',
+    passkeyCancelled: 'パスキーの操作が完了しませんでした。もう一度お試しください。',
+    passkeyUnsupported: 'このブラウザーではパスキーを使えません。',
+    passkeyRequired: (tpp: string) => `${tpp} はパスキーでのログインを求めています。`,
+    noMethod: (tpp: string) => `${tpp} が求めるログイン方法は、この銀行では使えません。`,
     consentTitle: 'アクセスの許可',
     consentLead: (tpp: string) => `${tpp} が次のことを求めています。`,
     registration: '電子決済等代行業者 登録番号',
@@ -35,13 +47,24 @@ const TEXT = {
   },
   en: {
     loginTitle: 'Log in',
-    loginLead: (tpp: string) => `${tpp} asks to connect to your accounts. First log in with your bank login ID and password.`,
-    transferLoginLead: (tpp: string) => `${tpp} asks you to approve a transfer. First log in with your bank login ID and password; the next page shows the transfer.`,
+    loginLead: (tpp: string) => `${tpp} asks to connect to your accounts. First log in to the bank.`,
+    transferLoginLead: (tpp: string) => `${tpp} asks you to approve a transfer. First log in to the bank; the next page shows the transfer.`,
+    passkeyLogin: 'Log in with a passkey',
+    passwordHeading: 'Log in with a password',
+    passwordLead: 'No passkey yet? Enter your login ID, password and the one-time code from your authenticator app.',
     loginId: 'Login ID',
     password: 'Password',
+    totp: 'One-time code (6 digits)',
     login: 'Log in',
     cancel: 'Cancel',
-    badLogin: 'The login ID or password is not correct.',
+    badLogin: 'The login ID, password or one-time code is not correct.',
+    backoff: (time: string) => `Several logins in a row failed. Try again after ${time}.`,
+    locked: (time: string) => `After repeated failed logins this login ID is locked until ${time}.`,
+    passkeyFailed: 'The passkey could not be verified. Please try again.',
+    passkeyCancelled: 'The passkey step did not complete. Please try again.',
+    passkeyUnsupported: 'This browser cannot use passkeys.',
+    passkeyRequired: (tpp: string) => `${tpp} requires a login with a passkey.`,
+    noMethod: (tpp: string) => `${tpp} asks for a kind of login this bank does not offer.`,
     consentTitle: 'Allow access',
     consentLead: (tpp: string) => `${tpp} asks to:`,
     registration: 'Registered as electronic payment intermediary, no.',
@@ -55,26 +78,79 @@ const TEXT = {
   },
 } as const;
 
-export function loginPage(input: { lang: Language; uid: string; csrf: string; tppName: string; loginId?: string; failed?: boolean; forTransfer?: boolean }): string {
+/** Why the login page is shown again. */
+export type LoginProblem = { kind: 'credentials' } | { kind: 'passkey' } | { kind: 'throttled'; until: Date; locked: boolean };
+
+export function loginPage(input: {
+  lang: Language;
+  uid: string;
+  csrf: string;
+  tppName: string;
+  loginId?: string;
+  problem?: LoginProblem;
+  forTransfer?: boolean;
+  /** WebAuthn options for a passkey login; absent when the TPP requires a level a passkey does not give. */
+  passkeyOptions?: object;
+  /** False when the TPP requires a passkey (an essential `acr`, auth/acr.ts). */
+  passwordAllowed?: boolean;
+}): string {
   const t = TEXT[input.lang];
   const path = `/interaction/${input.uid}`;
+  const hidden = html`<input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}`;
+  const passwordAllowed = input.passwordAllowed ?? true;
   return page({
     lang: input.lang,
     title: t.loginTitle,
     body: html`<h1>${t.loginTitle}</h1>
 <p>${input.forTransfer ? t.transferLoginLead(input.tppName) : t.loginLead(input.tppName)}</p>
-${input.failed ? html`<p class="error" role="alert">${t.badLogin}</p>` : ''}
+${input.problem ? html`<p class="error" role="alert">${loginProblemText(input.problem, input.lang)}</p>` : ''}
+${!passwordAllowed && input.passkeyOptions ? html`<p class="notice">${t.passkeyRequired(input.tppName)}</p>` : ''}
+${!passwordAllowed && !input.passkeyOptions ? html`<p class="error" role="alert">${t.noMethod(input.tppName)}</p>` : ''}
+${
+  input.passkeyOptions
+    ? passkeyForm({
+        purpose: 'login',
+        action: `${path}/passkey`,
+        options: input.passkeyOptions,
+        hidden,
+        button: t.passkeyLogin,
+        cancelled: t.passkeyCancelled,
+        unsupported: t.passkeyUnsupported,
+      })
+    : ''
+}
+${
+  passwordAllowed
+    ? html`<section aria-labelledby="password-login"><h2 id="password-login">${t.passwordHeading}</h2>
+<p class="muted">${t.passwordLead}</p>
 <form method="post" action="${path}/login" autocomplete="on">
-<input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}
+${hidden}
 <label for="loginId">${t.loginId}</label>
-<input type="text" id="loginId" name="loginId" required autocomplete="username" autofocus value="${input.loginId ?? ''}">
+<input type="text" id="loginId" name="loginId" required autocomplete="username webauthn" value="${input.loginId ?? ''}">
 <label for="password">${t.password}</label>
 <input type="password" id="password" name="password" required autocomplete="current-password">
-<p><button class="primary" type="submit">${t.login}</button></p>
-</form>
+<label for="totp">${t.totp}</label>
+<input type="text" id="totp" name="totp" required inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code">
+<p><button class="secondary" type="submit">${t.login}</button></p>
+</form></section>`
+    : ''
+}
 <form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}<button class="secondary" type="submit">${t.cancel}</button></form>
-${languageSwitch(input.lang, path)}`,
+${languageSwitch(input.lang, path)}
+${input.passkeyOptions ? passkeyScriptTag() : ''}`,
   });
+}
+
+/** Times on the login page: Japan time, to the second (a back-off lasts seconds). */
+function jstTime(date: Date, lang: Language): string {
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', timeStyle: 'medium' }).format(date) + (lang === 'ja' ? '' : ' JST');
+}
+
+function loginProblemText(problem: LoginProblem, lang: Language): string {
+  const t = TEXT[lang];
+  if (problem.kind === 'credentials') return t.badLogin;
+  if (problem.kind === 'passkey') return t.passkeyFailed;
+  return problem.locked ? t.locked(jstTime(problem.until, lang)) : t.backoff(jstTime(problem.until, lang));
 }
 
 export function consentPage(input: {

@@ -16,6 +16,7 @@ import { dpopNonceSecret } from './dpop-nonces.ts';
 import { oidcProviderProfile, profileOf, PROFILE_CLIENT_METADATA } from './fapi-profiles.ts';
 import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
 import { SCOPES } from './scopes.ts';
+import { ACR_VALUES_SUPPORTED } from './acr.ts';
 import { authorizationDetailsInTokenResponse, authorizationDetailsValidator } from './transfer-approval.ts';
 import { awaitActivation, registrationFeatures, softwareStatementMetadata } from '../tpp/registration.ts';
 import { announcePollInterval, cibaFeature, pollIntervalGate } from '../ciba/backchannel.ts';
@@ -47,8 +48,6 @@ const TTL_SECONDS = {
   idToken: 300,
   /** Time the customer has to log in and consent. */
   interaction: 600,
-  /** The customer's login session at the bank. */
-  session: 1800,
 } as const;
 
 /** oidc-provider's fixed lifetime of a JARM response (not configurable). */
@@ -89,7 +88,9 @@ export function createProvider(input: AuthorizationServerInput): Provider {
     },
     routes: OIDC_ROUTES,
     scopes: [...SCOPES.keys()],
-    claims: { openid: ['sub'] },
+    // How the customer logged in (auth/acr.ts) is in every ID token.
+    claims: { openid: ['sub', 'acr', 'amr'] },
+    acrValues: ACR_VALUES_SUPPORTED,
     // 取引認証: RFC 9396 authorization_details naming one requested transfer (see transfer-approval.ts).
     ...(db ? { extraParams: { authorization_details: authorizationDetailsValidator(db) } } : {}),
     responseTypes: ['code id_token', 'code'],
@@ -141,7 +142,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       devInteractions: { enabled: false },
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       rpInitiatedLogout: { enabled: false },
-      claimsParameter: { enabled: false },
+      // A TPP may require a login level: an essential `acr` in the claims parameter or request object.
+      claimsParameter: { enabled: true },
       // RFC 7591/7592 for TPPs with a software statement from a trusted directory, on the mTLS listener.
       ...registrationFeatures(),
       // CIBA under FAPI-CIBA: poll and ping, decided in the bank app (ciba/).
@@ -163,7 +165,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       AuthorizationCode: TTL_SECONDS.authorizationCode,
       IdToken: TTL_SECONDS.idToken,
       Interaction: TTL_SECONDS.interaction,
-      Session: TTL_SECONDS.session,
+      Session: customerSessionTtl(config.customerSessions),
       Grant: consentTtlSeconds,
       RefreshToken: Math.min(config.refreshTokenTtlSeconds, consentTtlSeconds),
     },
@@ -191,6 +193,18 @@ export function createProvider(input: AuthorizationServerInput): Provider {
   provider.use(announcePollInterval(OIDC_ROUTES.backchannel_authentication));
   provider.use(authorizationDetailsInTokenResponse);
   return provider;
+}
+
+/**
+ * The customer's login session at a linking (oidc-provider's, renewed on each use): it ends after
+ * `idleSeconds` unused, and `maxSeconds` after login at the latest, like the session of the customer's pages.
+ */
+function customerSessionTtl(limits: GinkoConfig['customerSessions']) {
+  return (_ctx: KoaContextWithOIDC, session: { loginTs?: number | undefined }): number => {
+    if (session.loginTs === undefined) return limits.idleSeconds;
+    const leftSeconds = session.loginTs + limits.maxSeconds - Math.floor(Date.now() / 1000);
+    return Math.max(1, Math.min(limits.idleSeconds, leftSeconds));
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import { ZENGIN_ACCOUNT_TYPES, type ZenginAccountType } from '../bank/zengin.ts'
 import { html } from '../web/html.ts';
 import { page, type Language } from '../web/layout.ts';
 import { csrfField } from '../web/csrf.ts';
+import { passkeyForm, passkeyScriptTag } from '../web/passkey-script.ts';
 
 export interface TransferToApprove {
   applyNo: string;
@@ -26,7 +27,11 @@ export interface TransferToApprove {
 const TEXT = {
   ja: {
     title: '振込の承認',
-    lead: (tpp: string) => `${tpp} から次の振込の依頼がありました。内容を確かめ、認証アプリのワンタイムパスワードを入力して承認してください。`,
+    lead: (tpp: string) => `${tpp} から次の振込の依頼がありました。内容を確かめ、パスキーか認証アプリのワンタイムパスワードで承認してください。`,
+    withPasskey: 'パスキーで承認する',
+    orCode: 'ワンタイムパスワードで承認する',
+    passkeyCancelled: 'パスキーの操作が完了しませんでした。もう一度お試しください。',
+    passkeyUnsupported: 'このブラウザーではパスキーを使えません。ワンタイムパスワードで承認してください。',
     amount: '振込金額',
     fee: '振込手数料',
     total: 'お引き落とし合計',
@@ -41,14 +46,18 @@ const TEXT = {
     executionDate: '実行日',
     applyNo: '振込申請番号',
     code: 'ワンタイムパスワード（6桁）',
-    badCode: 'ワンタイムパスワードが正しくありません。',
+    badCode: 'パスキーまたはワンタイムパスワードを確認できませんでした。',
     approve: 'この振込を承認する',
     refuse: '承認しない',
     yen: (n: number) => `${n.toLocaleString('ja-JP')}円`,
   },
   en: {
     title: 'Approve a transfer',
-    lead: (tpp: string) => `${tpp} asks you to make this transfer. Check it, then enter the one-time code from your authenticator app to approve it.`,
+    lead: (tpp: string) => `${tpp} asks you to make this transfer. Check it, then approve it with your passkey or the one-time code from your authenticator app.`,
+    withPasskey: 'Approve with a passkey',
+    orCode: 'Approve with a one-time code',
+    passkeyCancelled: 'The passkey step did not complete. Please try again.',
+    passkeyUnsupported: 'This browser cannot use passkeys. Approve with a one-time code.',
     amount: 'Amount',
     fee: 'Transfer fee',
     total: 'Total debited',
@@ -63,7 +72,7 @@ const TEXT = {
     executionDate: 'Executed on',
     applyNo: 'Application number',
     code: 'One-time code (6 digits)',
-    badCode: 'The one-time code is not correct.',
+    badCode: 'The passkey or one-time code could not be verified.',
     approve: 'Approve this transfer',
     refuse: 'Do not approve',
     yen: (n: number) => `¥${n.toLocaleString('en-US')}`,
@@ -77,10 +86,12 @@ function accountTypeName(code: string, lang: Language): string {
   return lang === 'ja' ? ZENGIN_ACCOUNT_TYPES[code as ZenginAccountType] : ACCOUNT_TYPE_EN[code as ZenginAccountType];
 }
 
-export function transferApprovalPage(input: { lang: Language; uid: string; csrf: string; tppName: string; transfer: TransferToApprove; wrongCode?: boolean }): string {
+/** `passkeyOptions`: WebAuthn options for one of the customer's passkeys; absent when they have none. */
+export function transferApprovalPage(input: { lang: Language; uid: string; csrf: string; tppName: string; transfer: TransferToApprove; wrongCode?: boolean; passkeyOptions?: object | undefined }): string {
   const t = TEXT[input.lang];
   const x = input.transfer;
   const path = `/interaction/${input.uid}`;
+  const hidden = html`<input type="hidden" name="lang" value="${input.lang}"><input type="hidden" name="applyNo" value="${x.applyNo}">${csrfField(input.csrf)}`;
   const row = (label: string, value: string) => html`<tr><th scope="row">${label}</th><td>${value}</td></tr>`;
   return page({
     lang: input.lang,
@@ -103,13 +114,19 @@ ${row(t.remitter, x.remitterName)}
 ${row(t.applyNo, x.applyNo)}
 </table>
 ${input.wrongCode ? html`<p class="error" role="alert">${t.badCode}</p>` : ''}
+${
+  input.passkeyOptions
+    ? passkeyForm({ purpose: 'approve', action: `${path}/approve-transfer`, options: input.passkeyOptions, hidden, button: t.withPasskey, cancelled: t.passkeyCancelled, unsupported: t.passkeyUnsupported })
+    : ''
+}
 <form method="post" action="${path}/approve-transfer" autocomplete="off">
-<input type="hidden" name="lang" value="${input.lang}">
-<input type="hidden" name="applyNo" value="${x.applyNo}">${csrfField(input.csrf)}
+${hidden}
+${input.passkeyOptions ? html`<h2>${t.orCode}</h2>` : ''}
 <label for="totp">${t.code}</label>
-<input type="text" id="totp" name="totp" required inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code" autofocus>
-<p><button class="primary" type="submit">${t.approve}</button></p>
+<input type="text" id="totp" name="totp" required inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code">
+<p><button class="${input.passkeyOptions ? 'secondary' : 'primary'}" type="submit">${t.approve}</button></p>
 </form>
-<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}<button class="secondary" type="submit">${t.refuse}</button></form>`,
+<form method="post" action="${path}/refuse"><input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}<button class="secondary" type="submit">${t.refuse}</button></form>
+${input.passkeyOptions ? passkeyScriptTag() : ''}`,
   });
 }

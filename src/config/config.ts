@@ -5,6 +5,7 @@ import type { BlockList } from 'node:net';
 import { parseTrustedProxies } from '../http/trusted-proxies.ts';
 import { resolve } from 'node:path';
 import type { TransferPolicy } from '../bank/transfers/policy.ts';
+import { DEFAULT_LOGIN_THROTTLE, type LoginThrottlePolicy } from '../security/login-throttle.ts';
 import { transferPolicyFrom } from './transfer-policy.ts';
 import { trustedDirectoriesFrom, type TrustedDirectory } from './trusted-directories.ts';
 import { readSettingsFile } from './file.ts';
@@ -44,6 +45,10 @@ export interface GinkoConfig {
   transactionPageSize: number;
   /** Transfer rules: cut-off, daily limit, approval window, fees, simulated clearing (GINKO_TRANSFER_*). */
   transferPolicy: TransferPolicy;
+  /** Back-off and lock after failed logins per login ID (GINKO_LOGIN_*; security/login-throttle.ts). */
+  loginThrottle: LoginThrottlePolicy;
+  /** The customer's login sessions, at a linking and on /my: they end when unused, and at the latest this long after login. */
+  customerSessions: { idleSeconds: number; maxSeconds: number };
   /** Dynamic client registration: the directories whose software statements are trusted, and where a new TPP lands. */
   /** Sandbox only: the bank's outgoing requests (CIBA pings) may reach local addresses and trust the sandbox CA. */
   sandboxOutbound: boolean;
@@ -147,6 +152,16 @@ function configFrom(env: Env, overrides: Partial<GinkoConfig>): GinkoConfig {
       timeoutSeconds: integer(env, 'GINKO_SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 600),
     },
     transferPolicy: transferPolicyFrom(env),
+    loginThrottle: {
+      backoffAfterFailures: integer(env, 'GINKO_LOGIN_BACKOFF_AFTER_FAILURES', DEFAULT_LOGIN_THROTTLE.backoffAfterFailures, 1, 100),
+      backoffSeconds: integer(env, 'GINKO_LOGIN_BACKOFF_SECONDS', DEFAULT_LOGIN_THROTTLE.backoffSeconds, 0, 3600),
+      lockAfterFailures: integer(env, 'GINKO_LOGIN_LOCK_AFTER_FAILURES', DEFAULT_LOGIN_THROTTLE.lockAfterFailures, 1, 1000),
+      lockSeconds: integer(env, 'GINKO_LOGIN_LOCK_SECONDS', DEFAULT_LOGIN_THROTTLE.lockSeconds, 1, 7 * 24 * 3600),
+    },
+    customerSessions: {
+      idleSeconds: integer(env, 'GINKO_SESSION_IDLE_SECONDS', 600, 30, 24 * 3600),
+      maxSeconds: integer(env, 'GINKO_SESSION_MAX_SECONDS', 3600, 60, 7 * 24 * 3600),
+    },
     quotas: quotasFrom(env),
     redis: redisFrom(env),
     listenerLimits: listenerLimitsFrom(env),

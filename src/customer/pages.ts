@@ -6,16 +6,15 @@ import { languageSwitch, page, type Language } from '../web/layout.ts';
 import { SCOPES } from '../auth/scopes.ts';
 import type { ConnectedApp } from './connected-apps.ts';
 import { RECENT_ACCESS_PER_APP, type ApiAccess, type ApiOperation } from './recent-access.ts';
-import { SESSION_ABSOLUTE_MS, SESSION_IDLE_MS } from './sessions.ts';
+import type { SessionLimits } from './sessions.ts';
 
 export const MY_PREFIX = '/my';
 export const LOGIN_PATH = `${MY_PREFIX}/login`;
 export const LOGOUT_PATH = `${MY_PREFIX}/logout`;
 export const CONNECTED_APPS_PATH = `${MY_PREFIX}/connected-apps`;
 export const REVOKE_PATH = `${CONNECTED_APPS_PATH}/revoke`;
+export const PASSKEYS_PATH = `${MY_PREFIX}/passkeys`;
 
-const IDLE_MINUTES = SESSION_IDLE_MS / 60_000;
-const ABSOLUTE_MINUTES = SESSION_ABSOLUTE_MS / 60_000;
 
 const TEXT = {
   ja: {
@@ -26,7 +25,9 @@ const TEXT = {
     totp: 'ワンタイムパスワード（6桁）',
     login: 'ログイン',
     badLogin: 'ログインIDまたはパスワード、ワンタイムパスワードが正しくありません。',
-    sessionEnded: `ログインの有効時間（操作がないまま${IDLE_MINUTES}分、または通算${ABSOLUTE_MINUTES}分）が過ぎたため、ログアウトしました。もう一度ログインしてください。`,
+    backoff: (time: string) => `ログインに続けて失敗しました。${time} を過ぎてからもう一度お試しください。`,
+    locked: (time: string) => `ログインに続けて失敗したため、このログインIDは ${time} までロックされています。`,
+    sessionEnded: (idle: string, max: string) => `ログインの有効時間（操作がないまま${idle}、または通算${max}）が過ぎたため、ログアウトしました。もう一度ログインしてください。`,
     logout: 'ログアウト',
     appsTitle: '連携サービス管理',
     appsLead: 'あなたの口座へのアクセスを許可したサービスです。心当たりのないもの、使わなくなったものは解除してください。',
@@ -55,6 +56,7 @@ const TEXT = {
       other: 'その他の操作',
     } satisfies Record<ApiOperation, string>,
     results: { answered: '応じました', refused: '銀行が拒否しました', failed: 'エラーになりました' } satisfies Record<ApiAccess['result'], string>,
+    passkeys: 'パスキー',
   },
   en: {
     loginTitle: 'Log in',
@@ -64,7 +66,9 @@ const TEXT = {
     totp: 'One-time code (6 digits)',
     login: 'Log in',
     badLogin: 'The login ID, password or one-time code is not correct.',
-    sessionEnded: `Your session has ended (${IDLE_MINUTES} minutes without activity, or ${ABSOLUTE_MINUTES} minutes in all). Please log in again.`,
+    backoff: (time: string) => `Several logins in a row failed. Try again after ${time}.`,
+    locked: (time: string) => `After repeated failed logins this login ID is locked until ${time}.`,
+    sessionEnded: (idle: string, max: string) => `Your session has ended (${idle} without activity, or ${max} in all). Please log in again.`,
     logout: 'Log out',
     appsTitle: 'Connected apps',
     appsLead: 'These services may access your accounts. Disconnect any you do not recognise or no longer use.',
@@ -93,27 +97,45 @@ const TEXT = {
       other: 'Something else',
     } satisfies Record<ApiOperation, string>,
     results: { answered: 'answered', refused: 'refused by the bank', failed: 'failed' } satisfies Record<ApiAccess['result'], string>,
+    passkeys: 'Passkeys',
   },
 } as const;
 
 /** Times as the customer reads them: Japan time, to the minute. */
-function jstDateTime(date: Date, lang: Language): string {
-  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', dateStyle: 'medium', timeStyle: 'short' }).format(date) + (lang === 'ja' ? '' : ' JST');
+/** A session limit in words: whole minutes, or seconds when shorter. */
+function duration(seconds: number, lang: Language): string {
+  const minutes = seconds / 60;
+  if (Number.isInteger(minutes)) return lang === 'ja' ? `${minutes}分` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return lang === 'ja' ? `${seconds}秒` : `${seconds} seconds`;
+}
+
+export function jstDateTime(date: Date, lang: Language, timeStyle: 'short' | 'medium' = 'short'): string {
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', dateStyle: 'medium', timeStyle }).format(date) + (lang === 'ja' ? '' : ' JST');
 }
 
 function hiddenFields(lang: Language, csrf: string): Markup {
   return html`<input type="hidden" name="lang" value="${lang}">${csrfField(csrf)}`;
 }
 
-export function customerLoginPage(input: { lang: Language; csrf: string; loginId?: string; failed?: boolean; sessionEnded?: boolean }): string {
+export function customerLoginPage(input: {
+  lang: Language;
+  csrf: string;
+  sessionLimits: SessionLimits;
+  loginId?: string;
+  failed?: boolean;
+  throttled?: { until: Date; locked: boolean };
+  sessionEnded?: boolean;
+}): string {
   const t = TEXT[input.lang];
+  const until = input.throttled && jstDateTime(input.throttled.until, input.lang, 'medium');
   return page({
     lang: input.lang,
     title: t.loginTitle,
     body: html`<h1>${t.loginTitle}</h1>
 <p>${t.loginLead}</p>
 ${input.failed ? html`<p class="error" role="alert">${t.badLogin}</p>` : ''}
-${input.sessionEnded ? html`<p class="notice" role="status">${t.sessionEnded}</p>` : ''}
+${input.throttled && until ? html`<p class="error" role="alert">${input.throttled.locked ? t.locked(until) : t.backoff(until)}</p>` : ''}
+${input.sessionEnded ? html`<p class="notice" role="status">${t.sessionEnded(duration(input.sessionLimits.idleSeconds, input.lang), duration(input.sessionLimits.maxSeconds, input.lang))}</p>` : ''}
 <form method="post" action="${LOGIN_PATH}" autocomplete="on">
 ${hiddenFields(input.lang, input.csrf)}
 <label for="loginId">${t.loginId}</label>
@@ -130,18 +152,30 @@ ${languageSwitch(input.lang, LOGIN_PATH)}`,
 
 export function connectedAppsPage(input: { lang: Language; csrf: string; customerName: string; apps: ConnectedApp[]; revoked?: boolean }): string {
   const t = TEXT[input.lang];
-  const logout = html`<form method="post" action="${LOGOUT_PATH}">${hiddenFields(input.lang, input.csrf)}<button type="submit">${t.logout}</button></form>`;
   return page({
     lang: input.lang,
     title: t.appsTitle,
-    headerActions: logout,
-    body: html`<h1>${t.appsTitle}</h1>
+    headerActions: logoutForm(input.lang, input.csrf),
+    body: html`${myNav(input.lang, CONNECTED_APPS_PATH)}<h1>${t.appsTitle}</h1>
 <p class="muted">${input.customerName}</p>
 ${input.revoked ? html`<p class="notice" role="status">${t.revoked}</p>` : ''}
 <p>${t.appsLead}</p>
 ${input.apps.length === 0 ? html`<p>${t.none}</p>` : input.apps.map((app) => connectedApp(app, input.lang, input.csrf))}
 ${languageSwitch(input.lang, CONNECTED_APPS_PATH)}`,
   });
+}
+
+/** The header's logout button of every page behind the login. */
+export function logoutForm(lang: Language, csrf: string): Markup {
+  return html`<form method="post" action="${LOGOUT_PATH}">${hiddenFields(lang, csrf)}<button type="submit">${TEXT[lang].logout}</button></form>`;
+}
+
+/** The customer's pages, as links; the current one marked for assistive technology. */
+export function myNav(lang: Language, current: string): Markup {
+  const t = TEXT[lang];
+  const query = lang === 'en' ? '?lang=en' : '';
+  const link = (path: string, label: string) => html`<a href="${path}${query}"${path === current ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<nav class="pages muted" aria-label="${lang === 'ja' ? 'マイページ' : 'My pages'}">${link(CONNECTED_APPS_PATH, t.appsTitle)} | ${link(PASSKEYS_PATH, t.passkeys)}</nav>`;
 }
 
 function connectedApp(app: ConnectedApp, lang: Language, csrf: string): Markup {

@@ -9,21 +9,25 @@ export { cookieValue, setHostCookie } from '../web/sessions.ts';
 
 /** `__Host-`: the browser only accepts it Secure, from this host, for path `/`. */
 export const SESSION_COOKIE = '__Host-ginko-session';
-/** A session unused this long ends (a shared or forgotten computer). */
-export const SESSION_IDLE_MS = 10 * 60 * 1000;
-/** A session ends this long after login, however busy. */
-export const SESSION_ABSOLUTE_MS = 60 * 60 * 1000;
+/** A session unused `idleSeconds` ends (a shared or forgotten computer); `maxSeconds` after login it ends, however busy. */
+export interface SessionLimits {
+  idleSeconds: number;
+  maxSeconds: number;
+}
 
-/** Lax, not Strict: a customer following a link to the bank from elsewhere (a TPP's "manage access") stays logged in. */
-const CUSTOMER_SESSIONS: SessionKind = {
-  table: 'customer_sessions',
-  subjectColumn: 'customer_id',
-  cookie: SESSION_COOKIE,
-  purpose: 'customer-session',
-  idleMs: SESSION_IDLE_MS,
-  absoluteMs: SESSION_ABSOLUTE_MS,
-  sameSite: 'Lax',
-};
+/** The customer's sessions under the configured limits (GINKO_SESSION_IDLE_SECONDS, GINKO_SESSION_MAX_SECONDS). */
+export function customerSessionKind(limits: SessionLimits): SessionKind {
+  return {
+    table: 'customer_sessions',
+    subjectColumn: 'customer_id',
+    cookie: SESSION_COOKIE,
+    purpose: 'customer-session',
+    idleMs: limits.idleSeconds * 1000,
+    absoluteMs: limits.maxSeconds * 1000,
+    // Lax, not Strict: a customer following a link to the bank from elsewhere (a TPP's "manage access") stays logged in.
+    sameSite: 'Lax',
+  };
+}
 
 export interface CustomerSession {
   customerId: string;
@@ -31,8 +35,8 @@ export interface CustomerSession {
   sessionId: string;
 }
 
-export async function startSession(db: Db, cookieKeys: readonly string[], reply: FastifyReply, customerId: string, now: Date): Promise<CustomerSession> {
-  const { sessionId } = await startWebSession(db, CUSTOMER_SESSIONS, cookieKeys, reply, customerId, now);
+export async function startSession(db: Db, kind: SessionKind, cookieKeys: readonly string[], reply: FastifyReply, customerId: string, now: Date): Promise<CustomerSession> {
+  const { sessionId } = await startWebSession(db, kind, cookieKeys, reply, customerId, now);
   return { customerId, sessionId };
 }
 
@@ -40,11 +44,11 @@ export async function startSession(db: Db, cookieKeys: readonly string[], reply:
  * The live session the request's cookie names, its idle clock restarted; undefined when there is none, the
  * signature is wrong, or it has gone idle or reached its end (it is then deleted).
  */
-export async function currentSession(db: Db, cookieKeys: readonly string[], request: FastifyRequest, now: Date): Promise<CustomerSession | undefined> {
-  const session = await currentWebSession(db, CUSTOMER_SESSIONS, cookieKeys, request, now);
+export async function currentSession(db: Db, kind: SessionKind, cookieKeys: readonly string[], request: FastifyRequest, now: Date): Promise<CustomerSession | undefined> {
+  const session = await currentWebSession(db, kind, cookieKeys, request, now);
   return session && { customerId: session.subjectId, sessionId: session.sessionId };
 }
 
-export async function endSession(db: Db, reply: FastifyReply, session: CustomerSession): Promise<void> {
-  await endWebSession(db, CUSTOMER_SESSIONS, reply, session.sessionId);
+export async function endSession(db: Db, kind: SessionKind, reply: FastifyReply, session: CustomerSession): Promise<void> {
+  await endWebSession(db, kind, reply, session.sessionId);
 }

@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 
 /** What the application appends; transfers (`transfer.<state>`) and consents (`consent.given`, `consent.revoked`) are appended by triggers. */
-export type AuditAction = 'login.succeeded' | 'login.failed' | 'consent.refused' | 'grant.revoked' | 'token.issued' | 'api.access' | 'security.event' | RegistrationAuditAction | OperatorAuditAction;
+export type AuditAction = 'login.succeeded' | 'login.failed' | 'passkey.added' | 'passkey.removed' | 'consent.refused' | 'grant.revoked' | 'token.issued' | 'api.access' | 'security.event' | OperatorAuditAction | RegistrationAuditAction;
 
 /** What operators do (operator/); each entry names the operator (`operatorId`) and the way in (`via`). */
 export type OperatorAuditAction =

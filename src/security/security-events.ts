@@ -27,6 +27,8 @@ export const SECURITY_EVENT_KINDS = [
   'suspended_tpp',
   /** A TPP sent twice its quota of requests in one window (http/quotas.ts); the excess was refused with 429. */
   'quota_flood',
+  /** A login ID reached the failed-login limit and is locked for a while (security/login-throttle.ts). */
+  'login_locked',
 ] as const;
 export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
 
@@ -43,6 +45,7 @@ const REVOKES_GRANT: Readonly<Record<SecurityEventKind, boolean>> = {
   request_object_replayed: false,
   suspended_tpp: false,
   quota_flood: false,
+  login_locked: false,
 };
 
 export interface SecurityEvent {

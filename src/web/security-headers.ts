@@ -13,6 +13,8 @@ const HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600;
 export const PAGE_CONTENT_SECURITY_POLICY =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'";
 
+/** The same for the pages with a passkey form: scripts from the bank's own files only (web/passkey-script.ts), never inline. */
+export const PAGE_WITH_SCRIPT_CONTENT_SECURITY_POLICY = PAGE_CONTENT_SECURITY_POLICY.replace("default-src 'none';", "default-src 'none'; script-src 'self';");
 const HEADERS: Record<string, string> = {
   'strict-transport-security': `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
   'x-content-type-options': 'nosniff',

@@ -9,7 +9,7 @@ const CSS = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.6 system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;color:var(--ink);background:var(--bg)}
 header{background:var(--brand);color:#fff;padding:.75rem 1rem}header strong{font-size:1.1rem;letter-spacing:.05em}
 main{max-width:34rem;margin:1.5rem auto;padding:1.5rem;background:#fff;border:1px solid var(--line);border-radius:8px}
-h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;font-weight:600;margin:.75rem 0 .25rem}
+h1{font-size:1.3rem;margin:0 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}main nav.pages{margin:0 0 1rem}main nav.pages a{color:var(--brand)}main nav.pages a[aria-current]{font-weight:600}label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text],input[type=password]{width:100%;padding:.6rem;border:1px solid var(--muted);border-radius:4px;font-size:1rem}
 button{font-size:1rem;padding:.65rem 1.2rem;border-radius:4px;border:1px solid var(--brand);cursor:pointer;margin:.25rem .5rem .25rem 0}
 button.primary{background:var(--brand);color:#fff}button.secondary{background:#fff;color:var(--brand)}

@@ -14,6 +14,7 @@ import { startTestBank, TPP_REDIRECT_URI, type TestBank } from '../support/bank.
 import type { CustomerBrowser, Page } from '../support/browser.ts';
 import { newBrowser, readAnswer, type RawAnswer } from '../support/conformance.ts';
 import { expectPage, TestTpp, type Tokens } from '../support/tpp.ts';
+import { logIn } from '../support/passkeys.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
 const suzuki = DEMO_CUSTOMERS[1]!;
@@ -583,7 +584,7 @@ describe('interaction pages', () => {
       }
 
       // The same interaction, asked properly, still logs in…
-      const consent = expectPage(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), 'consent');
+      const consent = expectPage(await logIn(browser, login, tanaka), 'consent');
       assert.equal(consent.status, 200);
       // …refuses garbage account choices on the consent page…
       for (const body of ['accountId=../../etc', `accountId=${accountIdOf(suzuki.accounts[0]!)}`, `accountId=${'9'.repeat(10_000)}`, '', '{"accountId":1}']) {
@@ -605,7 +606,7 @@ describe('interaction pages', () => {
       assertHtmlRefusal(await browser.open(other.href), [400]);
       assertHtmlRefusal(await browser.send(`${other.href}/login`, { method: 'POST', body: `loginId=${tanaka.loginId}&password=${tanaka.password}`, headers: FORM }), [400]);
       // The real one is untouched.
-      expectPage(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), 'consent');
+      expectPage(await logIn(browser, login, tanaka), 'consent');
     });
   });
 
@@ -621,7 +622,7 @@ describe('interaction pages', () => {
         .executeTakeFirst();
       assert.equal(Number(expired.numUpdatedRows), 1);
       assertHtmlRefusal(await browser.open(login.url), [400]);
-      assertHtmlRefusal(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), [400]);
+      assertHtmlRefusal(await logIn(browser, login, tanaka), [400]);
       assertHtmlRefusal(await browser.send(`${login.url}/refuse`, { method: 'POST', body: '', headers: FORM }), [400]);
     });
   });

@@ -25,6 +25,7 @@ import {
   type Case,
 } from '../support/conformance.ts';
 import { expectPage } from '../support/tpp.ts';
+import { logIn } from '../support/passkeys.ts';
 
 const { bank, clients, eachVariant } = conformanceSuite({ variants: VARIANTS });
 
@@ -56,7 +57,7 @@ test('module 3: user-rejects-authentication (cancel at login, deny at consent)',
       const browser = newBrowser(bank());
       try {
         const login = expectPage(await browser.open(((await start(tpp, variant, request)) as { url: string }).url), 'login');
-        const page = where === 'login' ? login : expectPage(await browser.submit(login, '/login', { loginId: CUSTOMER.loginId, password: CUSTOMER.password }), 'consent');
+        const page = where === 'login' ? login : expectPage(await logIn(browser, login, CUSTOMER), 'consent');
         assert.ok(page.html.includes(`/${where === 'login' ? 'login' : 'consent'}"`), `on the ${where} page`);
         const outcome = await classify(tpp, await browser.submit(page, '/refuse', {}));
         assert.equal(outcome.kind, 'redirect', `refusing at ${where} goes back to the TPP`);

@@ -98,7 +98,8 @@ describe('security events', () => {
     }
     const entries = (await bank.store.db.selectFrom('audit_log').select('body').orderBy('seq').execute()).map((row) => JSON.parse(row.body));
     const last = entries.filter((entry) => entry.action === 'login.failed').at(-1);
-    assert.deepEqual(Object.keys(last).sort(), ['action', 'at', 'clientId', 'interactionId', 'seq']);
+    assert.deepEqual(Object.keys(last).sort(), ['action', 'at', 'clientId', 'failures', 'interactionId', 'reason', 'seq']);
+    assert.equal(last.reason, 'credentials');
     assert.equal(last.clientId, tpp1.registered.clientId);
     assert.ok(!JSON.stringify(entries).includes(tanaka.loginId) && !JSON.stringify(entries).includes(tanaka.password), 'no login ID or password in the audit log');
   });

@@ -16,6 +16,7 @@ import { startTestBank, type TestBank } from '../support/bank.ts';
 import { CustomerBrowser } from '../support/browser.ts';
 import { expectPage, TestTpp } from '../support/tpp.ts';
 import { approveTransfer, customerActsOnTransfer, PAR_JARM } from '../support/transfers.ts';
+import { logIn } from '../support/passkeys.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
 const suzuki = DEMO_CUSTOMERS[1]!;
@@ -170,7 +171,7 @@ describe('transfers end to end', () => {
     const browser2 = new CustomerBrowser(bank.pki.caCertificatePem, tpp.redirectUri);
     const { url, checks } = await tpp.authorizationUrl({ ...PAR_JARM, scope: 'openid', authorizationDetails: [{ type: 'jp_transfer', applyNo, transferAmount: '3000', beneficiaryName: 'ｽｽﾞｷ ﾊﾅｺ' }] });
     const login = expectPage(await browser2.open(url.href), 'login');
-    const page = expectPage(await browser2.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), 'approval');
+    const page = expectPage(await logIn(browser2, login, tanaka), 'approval');
     const wrong = expectPage(await browser2.submit(page, '/approve-transfer', { totp: await wrongTotpCode(tanaka.loginId) }), 'approval again');
     assert.equal(wrong.status, 401);
     assert.equal((await balanceOf(TANAKA_ACCOUNT)).balance, before.balance);
@@ -197,7 +198,7 @@ describe('transfers end to end', () => {
     const browser = new CustomerBrowser(bank.pki.caCertificatePem, tpp.redirectUri);
     const { url, checks } = await tpp.authorizationUrl({ ...PAR_JARM, scope: 'openid', authorizationDetails: [{ type: 'jp_transfer', applyNo: body.applyNo }] });
     const login = expectPage(await browser.open(url.href), 'login');
-    const page = expectPage(await browser.submit(login, '/login', { loginId: tanaka.loginId, password: tanaka.password }), 'approval');
+    const page = expectPage(await logIn(browser, login, tanaka), 'approval');
     await bank.store.db.updateTable('transfers').set({ authorisation_expires_at: new Date(Date.now() - 1000) }).where('apply_no', '=', body.applyNo).execute();
     const done = await browser.submit(page, '/approve-transfer', { totp: await nextTotpCode(tanaka.loginId) });
     await browser.close();

@@ -9,6 +9,7 @@ import { startTestBank, type TestBank } from '../support/bank.ts';
 import { CustomerBrowser } from '../support/browser.ts';
 import { nextTotpCode } from '../support/authenticator.ts';
 import { expectPage, TestTpp } from '../support/tpp.ts';
+import { logIn } from '../support/passkeys.ts';
 
 const customer = DEMO_CUSTOMERS[0]!;
 
@@ -92,7 +93,7 @@ test('an interaction form without its CSRF token does nothing', async () => {
     );
     assert.equal(forged.status, 400);
     // The genuine form still works afterwards.
-    const consent = expectPage(await browser.submit(login, '/login', { loginId: customer.loginId, password: customer.password }), 'consent');
+    const consent = expectPage(await logIn(browser, login, customer), 'consent');
     assert.match(consent.html, /name="csrf"/);
   } finally {
     await browser.close();

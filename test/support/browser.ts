@@ -24,8 +24,8 @@ export class CustomerBrowser {
   private readonly agent: Agent;
 
   constructor(
-    caCertificatePem: string,
-    private readonly tppRedirectPrefix: string,
+    readonly caCertificatePem: string,
+    readonly tppRedirectPrefix: string,
   ) {
     this.agent = new Agent({ connect: { ca: caCertificatePem } });
   }
@@ -38,7 +38,8 @@ export class CustomerBrowser {
   async submit(page: Page, formAction: string, fields: Record<string, string | string[]>): Promise<Page | { tppUrl: string }> {
     const form = this.form(page, formAction);
     const body = new URLSearchParams();
-    for (const field of form.fields.filter((f) => f.type === 'hidden')) body.append(field.name, field.value);
+    // A field given replaces a hidden one of the same name, as the page's script does (the passkey forms' `credential`).
+    for (const field of form.fields.filter((f) => f.type === 'hidden' && !(f.name in fields))) body.append(field.name, field.value);
     for (const [name, value] of Object.entries(fields)) for (const v of Array.isArray(value) ? value : [value]) body.append(name, v);
     return this.follow(new URL(form.action, page.url).href, {
       method: 'POST',

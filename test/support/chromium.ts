@@ -51,3 +51,16 @@ export function collectPolicyViolations(page: Page): string[] {
   });
   return violations;
 }
+
+/**
+ * Answers for a TPP whose host does not exist: every request to the redirect URI's origin gets a plain page, and
+ * the last URL the bank sent the browser to there is kept, for the test to redeem as the TPP.
+ */
+export async function answerForTpp(context: BrowserContext, redirectUri: string): Promise<{ lastUrl(): string | undefined }> {
+  let last: string | undefined;
+  await context.route(`${new URL(redirectUri).origin}/**`, async (route) => {
+    last = route.request().url();
+    await route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: '<!DOCTYPE html><title>TPP</title><h1>Back at the TPP</h1>' });
+  });
+  return { lastUrl: () => last };
+}

@@ -15,6 +15,7 @@ import { startTestBank, TPP_REDIRECT_URI } from './bank.ts';
 import { CustomerBrowser, type Page } from './browser.ts';
 import type { TppAuthMethod } from '../../src/tpp/registry.ts';
 import { expectPage, TestTpp } from './tpp.ts';
+import { logIn } from './passkeys.ts';
 
 export const CUSTOMER = DEMO_CUSTOMERS[0]!;
 /** The second registered redirect URI: the first plus a query component, as the suite registers it. */
@@ -598,7 +599,7 @@ export interface Authorized {
 export async function loginAndApprove(tpp: Client, outcome: Outcome, browser: CustomerBrowser): Promise<Outcome> {
   assert.equal(outcome.kind, 'login', `expected the login page, got ${JSON.stringify(outcome).slice(0, 600)}`);
   const login = (outcome as { page: Page }).page;
-  const consent = expectPage(await browser.submit(login, '/login', { loginId: CUSTOMER.loginId, password: CUSTOMER.password }), 'consent');
+  const consent = expectPage(await logIn(browser, login, CUSTOMER), 'consent');
   const accountIds = browser
     .form(consent, '/consent')
     .fields.filter((f) => f.name === 'accountId')

@@ -8,6 +8,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { RegisteredTpp } from '../../src/tpp/registry.ts';
 import type { TestBank } from './bank.ts';
 import { CustomerBrowser, type Page } from './browser.ts';
+import { logIn } from './passkeys.ts';
 
 export type RequestMethod = 'by_value' | 'par';
 export type ResponseMode = 'code_id_token' | 'jarm';
@@ -93,7 +94,8 @@ export class TestTpp {
     }
   }
 
-  async authorizationUrl(variant: Variant & { scope?: string; authorizationDetails?: object[] }): Promise<{ url: URL; checks: { state: string; nonce: string; codeVerifier: string } }> {
+  /** `claims`: the OpenID Connect claims parameter (e.g. an essential `acr`), in the request object. */
+  async authorizationUrl(variant: Variant & { scope?: string; authorizationDetails?: object[]; claims?: object }): Promise<{ url: URL; checks: { state: string; nonce: string; codeVerifier: string } }> {
     const config = this.configFor(variant.responseMode);
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -112,6 +114,7 @@ export class TestTpp {
       ...(variant.responseMode === 'jarm' ? { response_mode: 'jwt' } : {}),
       // RFC 9396; openid-client puts it into the request object as a JSON array.
       ...(variant.authorizationDetails ? { authorization_details: JSON.stringify(variant.authorizationDetails) } : {}),
+      ...(variant.claims ? { claims: JSON.stringify(variant.claims) } : {}),
     };
     const jar = await client.buildAuthorizationUrlWithJAR(config, params, this.signingKey);
     const url = variant.requestMethod === 'par' ? await client.buildAuthorizationUrlWithPAR(config, jar.searchParams) : jar;
@@ -174,10 +177,13 @@ export class TestTpp {
   }
 }
 
-/** Logs in as the customer and approves the consent, as a customer clicking through would. */
+/**
+ * Logs in as the customer (with their passkey, enrolled on first use: test/support/passkeys.ts) and approves
+ * the consent, as a customer clicking through would.
+ */
 export async function loginAndConsent(browser: CustomerBrowser, authorizationUrl: string, options: { loginId: string; password: string; accountIndexes?: number[] }): Promise<string> {
   const login = expectPage(await browser.open(authorizationUrl), 'login');
-  const consent = expectPage(await browser.submit(login, '/login', { loginId: options.loginId, password: options.password }), 'consent');
+  const consent = expectPage(await logIn(browser, login, options), 'consent');
   const accountIds = browser
     .form(consent, '/consent')
     .fields.filter((f) => f.name === 'accountId')

@@ -2,6 +2,7 @@
 // [{type:'jp_transfer', applyNo}], and the customer approving it on the bank's page with a one-time code.
 import { CustomerBrowser, type Page } from './browser.ts';
 import { nextTotpCode } from './authenticator.ts';
+import { logIn } from './passkeys.ts';
 import { expectPage, type TestTpp, type Tokens, type Variant } from './tpp.ts';
 
 export const PAR_JARM: Variant = { requestMethod: 'par', responseMode: 'jarm' };
@@ -48,7 +49,7 @@ export async function customerActsOnApprovalPage(
   const browser = new CustomerBrowser(caCertificatePem, redirectUri);
   try {
     const login = expectPage(await browser.open(url.href), 'login');
-    const page = expectPage(await browser.submit(login, '/login', { loginId: customer.loginId, password: customer.password }), 'transfer approval');
+    const page = expectPage(await logIn(browser, login, customer), 'transfer approval');
     const done =
       'refuse' in action
         ? await browser.submit(page, '/refuse', {})
