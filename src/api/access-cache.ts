@@ -7,11 +7,14 @@
 // TPP (RFC 7009), security policy, or SQL typed by hand. Nothing in the application has to remember to
 // invalidate the cache.
 //
-// The bound: PostgreSQL sends a NOTIFY to every listening node at commit, before the committing node
-// hears that its COMMIT succeeded, so a node has it before any request that could follow the revocation's
-// response (on one host, and whenever the database is no farther from the node than the client is).
-// While the LISTEN connection is down — and for up to DEFAULT_NOTICE_TIMING's 3 s before a silently dead
-// one is noticed — the cache is emptied and bypassed: every request reads the store, as if uncached.
+// The bound: a node refuses a revoked token from the moment the revocation's notice reaches it.
+// PostgreSQL signals every listening session at commit, before the committing client hears that its
+// COMMIT succeeded; the notice then takes as long as that session's backend needs to be scheduled and
+// send it: well under a millisecond on a server with CPU to spare, longer on a saturated one (the
+// two-node test, with both nodes and PostgreSQL on two busy cores, once saw a request overtake it).
+// While the LISTEN connection is down — from the moment the node notices, at once when PostgreSQL
+// closes it, within DEFAULT_NOTICE_TIMING's 3 s when it dies silently — the cache is emptied and
+// bypassed: every request reads the store, as if uncached.
 import type { Logger } from 'pino';
 import type { Store } from '../store/db.ts';
 import { keepListening, type Notices, type NoticeTiming } from '../store/notices.ts';
