@@ -1,7 +1,9 @@
 // Walks the audit chain from the first entry and reports the first one that was edited, deleted or
 // moved. The chain head row is checked last, so deleting the newest entries is caught too. (Someone
 // who rewrites every later entry and the head is caught only against a head hash kept elsewhere.)
+import type { Transaction } from 'kysely';
 import type { Db } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
 import { chainHash, GENESIS_HASH } from './audit-log.ts';
 
 export type AuditVerdict = { intact: true; entries: number } | { intact: false; entries: number; seq: number; problem: string };
@@ -10,6 +12,12 @@ export type AuditVerdict = { intact: true; entries: number } | { intact: false; 
 const BATCH_ENTRIES = 1000;
 
 export async function verifyAuditChain(db: Db): Promise<AuditVerdict> {
+  // One snapshot for the entries and the head: on a live bank other connections keep appending, and a head
+  // read after the last batch would be ahead of the entries seen, which reads as deleted entries.
+  return db.transaction().setIsolationLevel('repeatable read').execute((snapshot) => verifySnapshot(snapshot));
+}
+
+async function verifySnapshot(db: Transaction<Database>): Promise<AuditVerdict> {
   let expectedSeq = 1;
   let previousHash = GENESIS_HASH;
   for (;;) {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type GinkoConfig } from '../../src/config/config.ts';
 import { startBank, type RunningBank } from '../../src/server.ts';
 import { registerTpp, type RegisteredTpp, type TppAuthMethod, type TppRegistration } from '../../src/tpp/registry.ts';
-import { createScratchDatabase } from './postgres.ts';
+import { createScratchDatabase, type ScratchDatabase } from './postgres.ts';
 
 export interface TestBank extends RunningBank {
   /** Registers a TPP exactly as `ginko client create` does. */
@@ -25,6 +25,25 @@ export const TPP_REDIRECT_URI = 'https://tpp.example/callback';
 const TEST_STORE = process.env.GINKO_TEST_STORE ?? 'embedded';
 
 /**
+ * On PostgreSQL a restart on the same GINKO_DATA_DIR must find the same database, as PGlite finds its files
+ * there: such scratch databases live until the test process ends.
+ */
+const scratchByDataDir = new Map<string, ScratchDatabase>();
+process.once('beforeExit', () => {
+  for (const scratch of scratchByDataDir.values()) scratch.drop().catch((error: unknown) => console.warn('could not drop a scratch database:', error));
+});
+
+async function scratchDatabaseFor(callersDataDir: string | undefined): Promise<{ scratch: ScratchDatabase; dropAtStop: boolean }> {
+  if (callersDataDir === undefined) return { scratch: await createScratchDatabase(), dropAtStop: true };
+  let scratch = scratchByDataDir.get(callersDataDir);
+  if (!scratch) {
+    scratch = await createScratchDatabase();
+    scratchByDataDir.set(callersDataDir, scratch);
+  }
+  return { scratch, dropAtStop: false };
+}
+
+/**
  * Quotas off unless a test sets its own: the suite drives thousands of requests from one loopback address
  * and a handful of TPPs, which production quotas would rightly refuse. test/e2e/quotas.test.ts sets them.
  */
@@ -36,7 +55,7 @@ const NO_QUOTAS = Object.fromEntries(
 export async function startTestBank(env: Record<string, string> = {}, logger?: Logger): Promise<TestBank> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ginko-test-'));
   const [port, mtlsPort] = await Promise.all([freePort(), freePort()]);
-  const scratch = TEST_STORE === 'postgres' && !env.DATABASE_URL ? await createScratchDatabase() : undefined;
+  const { scratch, dropAtStop } = TEST_STORE === 'postgres' && !env.DATABASE_URL ? await scratchDatabaseFor(env.GINKO_DATA_DIR) : { scratch: undefined, dropAtStop: false };
   const config: GinkoConfig = loadConfig({
     GINKO_DATA_DIR: dataDir,
     GINKO_HOST: '127.0.0.1',
@@ -48,7 +67,7 @@ export async function startTestBank(env: Record<string, string> = {}, logger?: L
     ...env,
   });
   const bank = await startBank(config, logger).catch(async (error: unknown) => {
-    await scratch?.drop();
+    if (dropAtStop) await scratch?.drop();
     throw error;
   });
   return {
@@ -63,7 +82,7 @@ export async function startTestBank(env: Record<string, string> = {}, logger?: L
       }),
     async stop() {
       await bank.close();
-      await scratch?.drop();
+      if (dropAtStop) await scratch?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
