@@ -115,7 +115,7 @@ ${matches.length === 0 ? html`<p>${t.noTransactions}</p>` : transactionTable(ses
       if (!itemKey) break;
     }
     const body = html`<h1>${t.chartTitle}</h1>
-<form class="search" method="get" action="/chart">${accountSelect(session, accounts, accountId)}<button type="submit">${t.search}</button></form>
+<form class="search" method="get" action="/chart">${accountSelect(session, accounts, accountId)}<button type="submit">${t.show}</button></form>
 <p>${t.chartLead(CHART_MONTHS)}</p>
 ${spendingChart(monthlySpending(months, lines), { title: t.chartTitle, month: t.month, spending: t.spending })}`;
     return sendDemoPage(reply, session, { title: t.chartTitle, section: 'chart', body });

@@ -36,8 +36,8 @@ export async function linkRoutes(app: FastifyInstance, { client, publicUrl }: Li
     if (pending.kind === 'transfer') session.lastTransfer = { applyNo: pending.applyNo, accountId: pending.accountId };
     try {
       const tokens = await client.finishAuthorization(callbackUrl(request, publicUrl), pending);
-      if (pending.kind === 'transfer') return reply.redirect('/send/result', 303);
       // The approval's own token (scope openid) is not kept: the link's tokens read the result.
+      if (pending.kind === 'transfer') return reply.redirect('/send/result', 303);
       app.renewDemoSession(request, reply);
       request.demoSession.link = { ...tokens, linkedAtMs: Date.now() };
       request.demoSession.notice = 'linked';

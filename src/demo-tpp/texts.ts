@@ -30,6 +30,7 @@ const ja = {
   dateTo: '終了日',
   keyword: '摘要のキーワード',
   search: '検索',
+  show: '表示',
   date: '日付',
   remarks: '摘要',
   amount: '入出金',
@@ -66,7 +67,6 @@ const ja = {
   executionDate: '振込日',
   payee: '振込先',
   backHome: 'ホームへ戻る',
-  notLinked: 'この操作には口座の連携が必要です。',
 };
 
 type Texts = typeof ja;
@@ -99,6 +99,7 @@ const en: Texts = {
   dateTo: 'To',
   keyword: 'Keyword in the description',
   search: 'Search',
+  show: 'Show',
   date: 'Date',
   remarks: 'Description',
   amount: 'Amount',
@@ -135,7 +136,6 @@ const en: Texts = {
   executionDate: 'Transfer date',
   payee: 'Payee',
   backHome: 'Back to Home',
-  notLinked: 'Link your bank account first.',
 };
 
 export const TEXTS: Record<Language, Texts> = { ja, en };
