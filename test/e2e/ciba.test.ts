@@ -114,6 +114,31 @@ describe('poll mode', () => {
   });
 });
 
+describe('the bank app', () => {
+  test('another customer can neither see nor decide the request; a form without its CSRF token decides nothing', async () => {
+    const started = await startAuthentication(pollTpp, { bindingMessage: 'K-MINE' });
+    const other = await bankApp(DEMO_CUSTOMERS[1]!);
+    try {
+      const listed = await other.approvals();
+      assert.ok(!listed.html.includes('K-MINE'), 'not listed to another customer');
+      const refused = await other.send(`/my/approvals/${started.body.auth_req_id}`, { csrf: other.csrf(), decision: 'approve' });
+      assert.match(refused.html, /すでに処理済みか期限切れです/, 'answered as gone, like any unknown request');
+    } finally {
+      await other.close();
+    }
+    const mine = await bankApp();
+    try {
+      const forged = await mine.send(`/my/approvals/${started.body.auth_req_id}`, { decision: 'approve' });
+      assert.match(forged.url, /\/my\/login/, 'no CSRF token: sent to log in, nothing decided');
+      assert.ok((await mine.approvals()).html.includes('K-MINE'), 'still waiting for the customer');
+    } finally {
+      await mine.close();
+    }
+    await waitForInterval();
+    assert.equal((await poll(pollTpp, started.body.auth_req_id)).body.error, 'authorization_pending');
+  });
+});
+
 describe('ping mode', () => {
   test('once the customer approves, the bank pings the TPP with its token; the TPP then fetches the tokens', async () => {
     const receiver = await notificationReceiver();
@@ -279,11 +304,19 @@ async function notificationReceiver() {
 }
 
 /** The customer's phone: logged in to the bank app (login ID, password, one-time code). */
-async function bankApp() {
+async function bankApp(who: { loginId: string; password: string } = customer) {
   const browser = new CustomerBrowser(bank.pki.caCertificatePem, 'https://tpp.example/');
   const login = expectPage(await browser.open(`${bank.config.browser.publicUrl}/my/login`), 'login');
-  expectPage(await browser.submit(login, '/my/login', { loginId: customer.loginId, password: customer.password, totp: await nextTotpCode(customer.loginId) }), 'connected apps');
+  const home = expectPage(await browser.submit(login, '/my/login', { loginId: who.loginId, password: who.password, totp: await nextTotpCode(who.loginId) }), 'connected apps');
   return {
+    /** The session's CSRF token (every form of a session carries the same), from the page after login. */
+    csrf: (): string => /name="csrf" value="([^"]+)"/.exec(home.html)?.[1] ?? '',
+    /** A POST as a script on the customer's machine could send it, not from a form on the page. */
+    send: async (path: string, fields: Record<string, string>): Promise<Page> =>
+      expectPage(
+        await browser.send(`${bank.config.browser.publicUrl}${path}`, { method: 'POST', body: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+        'a bank page',
+      ),
     approvals: async (): Promise<Page> => expectPage(await browser.open(`${bank.config.browser.publicUrl}/my/approvals`), 'approvals'),
     decide: async (page: Page, authReqId: string, decision: 'approve' | 'deny', accountIndexes: number[] = []): Promise<Page> => {
       const form = browser.form(page, `/my/approvals/${authReqId}`);
