@@ -16,7 +16,11 @@ export interface AdminResponse {
 export class AdminApiClient {
   private readonly agent: Agent;
 
-  constructor(private readonly bank: TestBank) {
+  /** `baseUrl`: one node's own browser listener, to ask that node and no other (default: the bank's public URL). */
+  constructor(
+    bank: TestBank,
+    private readonly baseUrl = bank.config.browser.publicUrl,
+  ) {
     this.agent = new Agent({ connect: { ca: bank.pki.caCertificatePem } });
   }
 
@@ -28,7 +32,7 @@ export class AdminApiClient {
 
   /** A raw body, sent as JSON (for bodies that are not JSON at all). */
   send(method: string, path: string, body: string | undefined, token: string | null = DEMO_OPERATOR.apiToken) {
-    return fetch(`${this.bank.config.browser.publicUrl}/admin/api/v1${path}`, {
+    return fetch(`${this.baseUrl}/admin/api/v1${path}`, {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body,
