@@ -15,6 +15,7 @@ export const PAGE_CONTENT_SECURITY_POLICY =
 
 /** The same for the pages with a passkey form: scripts from the bank's own files only (web/passkey-script.ts), never inline. */
 export const PAGE_WITH_SCRIPT_CONTENT_SECURITY_POLICY = PAGE_CONTENT_SECURITY_POLICY.replace("default-src 'none';", "default-src 'none'; script-src 'self';");
+
 const HEADERS: Record<string, string> = {
   'strict-transport-security': `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
   'x-content-type-options': 'nosniff',

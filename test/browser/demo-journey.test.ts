@@ -1,8 +1,8 @@
 // The demo TPP app (かんたん家計簿) and the bank in Chromium, as a customer uses them: link one account from the
-// app (PAR, signed request object, mTLS, JARM, PKCE — all inside the demo), see its balance, transactions and
-// spending there, end the link under connected apps at the bank and see the app lose access. Also: refusing
-// consent, the English switch, a phone-sized screen, an expired sign-in, and sending money through the bank's
-// approval. Each page is saved under test-results/screenshots/ (demo-*.png).
+// app (PAR, signed request object, mTLS, JARM, PKCE — all inside the demo; a passkey at the bank), see its
+// balance, transactions and spending there, end the link under connected apps at the bank and see the app lose
+// access. Also: refusing consent, the English switch, a phone-sized screen, an expired sign-in, and sending money
+// through the bank's approval. Each page is saved under test-results/screenshots/ (demo-*.png).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
@@ -14,6 +14,7 @@ import { SESSION_COOKIE } from '../../src/demo-tpp/sessions.ts';
 import { freePort, startTestBank, type TestBank } from '../support/bank.ts';
 import { nextTotpCode } from '../support/authenticator.ts';
 import { chromiumMissing, collectPolicyViolations, launchChromium, newCustomerContext, screenshot } from '../support/chromium.ts';
+import { addVirtualAuthenticator, enrolPasskey } from '../support/passkeys.ts';
 
 const skip = chromiumMissing();
 const STEP_TIMEOUT_MS = 15_000;
@@ -22,9 +23,11 @@ const [tanaka, suzuki, sato] = DEMO_CUSTOMERS as [(typeof DEMO_CUSTOMERS)[number
 
 /**
  * Logs in on the bank's sign-in page (at a linking, an approval, or /my), whatever it asks for. The one place the
- * login method lives: when passkeys are the way in, only this changes.
+ * login method lives: `passkey` uses the customer's passkey on the page's virtual authenticator (enrolled with
+ * test/support/passkeys.ts); otherwise the password and one-time code (the only way on /my).
  */
-async function bankLogin(page: Page, customer: { loginId: string; password: string }): Promise<void> {
+async function bankLogin(page: Page, customer: { loginId: string; password: string }, via: 'passkey' | 'password' = 'password'): Promise<void> {
+  if (via === 'passkey') return page.getByRole('button', { name: 'パスキーでログイン' }).click();
   const form = page.locator('form[action$="/login"]');
   await form.locator('input[name=loginId]').fill(customer.loginId);
   await form.locator('input[name=password]').fill(customer.password);
@@ -78,22 +81,26 @@ describe('the demo TPP app in Chromium', { skip }, () => {
   }
 
   /** From the demo's landing page through the bank's login to its consent page. */
-  async function startLinking(page: Page, customer: { loginId: string; password: string }, shot?: string): Promise<void> {
+  async function startLinking(page: Page, customer: { loginId: string; password: string }, shot?: string, via: 'passkey' | 'password' = 'password'): Promise<void> {
     await toBank(page);
     if (shot) await screenshot(page, shot);
-    await bankLogin(page, customer);
+    await bankLogin(page, customer, via);
     await page.getByRole('heading', { name: 'アクセスの許可' }).waitFor();
   }
 
   test('link one account, see it in the app, end the link at the bank, and the app loses access', async () => {
     const { context, page, violations } = await newPage();
+    // The customer has a passkey at the bank (added on /my after the password and one-time code) and logs in with it.
+    await addVirtualAuthenticator(page);
+    await enrolPasskey(page, bank.config.browser.publicUrl, tanaka);
+    await page.getByRole('button', { name: 'ログアウト' }).click();
     await page.goto(demoUrl);
     await page.getByRole('heading', { name: '銀行口座を連携しましょう' }).waitFor();
     await screenshot(page, 'demo-01-landing');
     const sessionCookie = async () => (await context.cookies(demoUrl)).find((c) => c.name === SESSION_COOKIE)!;
     const before = await sessionCookie();
 
-    await startLinking(page, tanaka, 'demo-02-bank-login');
+    await startLinking(page, tanaka, 'demo-02-bank-login', 'passkey');
     const accounts = page.getByRole('group', { name: '共有する口座を選んでください' }).getByRole('checkbox');
     assert.ok((await accounts.count()) >= 2, 'the customer has more accounts than the one shared');
     const chosenLabel = (await page.locator(`label[for="${await accounts.first().getAttribute('id')}"]`).innerText()).trim();
