@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { startDemoTppBesideBank } from '../../src/demo-tpp/registration.ts';
 import type { RunningDemoTpp } from '../../src/demo-tpp/app.ts';
@@ -78,6 +78,25 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await page.goto(demoUrl);
     await page.getByRole('button', { name: '銀行口座を連携する' }).click();
     await page.waitForURL(`${bank.config.browser.publicUrl}/interaction/**`);
+  }
+
+  /**
+   * Fills the demo's send-money form (to the demo customer tanaka's account) and goes to the bank, until `ready`
+   * (a button of the approval page) shows. The bank may still know the customer from the linking a moment ago;
+   * if not, it asks for a login first.
+   */
+  async function sendToTanaka(page: Page, amountYen: string, ready: Locator, shot?: string): Promise<void> {
+    await page.getByRole('link', { name: '送金' }).click();
+    await page.getByLabel('支店コード（3桁）').fill('100');
+    await page.getByLabel('口座番号（7桁）').fill('1234567');
+    await page.getByLabel('受取人名（カナ）').fill('ﾀﾅｶ ﾀﾛｳ');
+    await page.getByLabel('金額（円）').fill(amountYen);
+    if (shot) await screenshot(page, shot);
+    await page.getByRole('button', { name: '銀行で承認する' }).click();
+    await page.waitForURL(`${bank.config.browser.publicUrl}/interaction/**`);
+    await ready.or(page.locator('form[action$="/login"]')).waitFor();
+    if (!(await ready.isVisible())) await bankLogin(page, sato);
+    await ready.waitFor();
   }
 
   /** From the demo's landing page through the bank's login to its consent page. */
@@ -285,20 +304,8 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await page.getByRole('button', { name: '許可する' }).click();
     await page.waitForURL(`${demoUrl}/`);
 
-    await page.getByRole('link', { name: '送金' }).click();
-    await page.getByLabel('支店コード（3桁）').fill('100');
-    await page.getByLabel('口座番号（7桁）').fill('1234567');
-    await page.getByLabel('受取人名（カナ）').fill('ﾀﾅｶ ﾀﾛｳ');
-    await page.getByLabel('金額（円）').fill('3000');
-    await screenshot(page, 'demo-17-send');
-    await page.getByRole('button', { name: '銀行で承認する' }).click();
-
-    await page.waitForURL(`${bank.config.browser.publicUrl}/interaction/**`);
-    // The bank may still know the customer from the linking a moment ago; if not, it asks for a login first.
     const approve = page.getByRole('button', { name: 'この振込を承認する' });
-    await approve.or(page.locator('form[action$="/login"]')).waitFor();
-    if (!(await approve.isVisible())) await bankLogin(page, sato);
-    await approve.waitFor();
+    await sendToTanaka(page, '3000', approve, 'demo-17-send');
     assert.match(await page.locator('main').innerText(), /3,000/);
     await screenshot(page, 'demo-18-bank-approval');
     await page.getByLabel(/ワンタイムパスワード/).fill(await nextTotpCode(sato.loginId));
@@ -310,16 +317,8 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await screenshot(page, 'demo-19-send-result');
 
     // A transfer the customer does not approve at the bank: the app says no money moved.
-    await page.getByRole('link', { name: '送金' }).click();
-    await page.getByLabel('支店コード（3桁）').fill('100');
-    await page.getByLabel('口座番号（7桁）').fill('1234567');
-    await page.getByLabel('受取人名（カナ）').fill('ﾀﾅｶ ﾀﾛｳ');
-    await page.getByLabel('金額（円）').fill('5000');
-    await page.getByRole('button', { name: '銀行で承認する' }).click();
-    await page.waitForURL(`${bank.config.browser.publicUrl}/interaction/**`);
     const refuse = page.getByRole('button', { name: '承認しない' });
-    await refuse.or(page.locator('form[action$="/login"]')).waitFor();
-    if (!(await refuse.isVisible())) await bankLogin(page, sato);
+    await sendToTanaka(page, '5000', refuse);
     await refuse.click();
     await page.waitForURL(`${demoUrl}/send/result`);
     assert.match(await page.getByRole('status').innerText(), /承認されませんでした.*お金は動いていません/);
