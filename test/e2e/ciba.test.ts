@@ -191,6 +191,17 @@ describe('refused authentication requests', () => {
     assert.equal(answer.body.error, 'invalid_binding_message');
   });
 
+  test('a signed request sent again (its jti already used): invalid_request_object, and no second request to approve', async () => {
+    const jti = randomUUID();
+    assert.equal((await startAuthentication(pollTpp, { extra: { jti } })).status, 200);
+    const pendingBefore = await bank.store.db.selectFrom('oidc_models').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'BackchannelAuthenticationRequest').executeTakeFirstOrThrow();
+    const replay = await startAuthentication(pollTpp, { extra: { jti } });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.error, 'invalid_request_object');
+    const pendingAfter = await bank.store.db.selectFrom('oidc_models').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'BackchannelAuthenticationRequest').executeTakeFirstOrThrow();
+    assert.equal(Number(pendingAfter.n), Number(pendingBefore.n));
+  });
+
   test('an unsigned request (plain form parameters): invalid_request', async () => {
     const answer = await backchannel(pollTpp, { scope: 'openid accounts', login_hint: customer.loginId, binding_message: 'K-0000' });
     assert.equal(answer.status, 400);
