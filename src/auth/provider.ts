@@ -17,7 +17,7 @@ import { oidcProviderProfile, profileOf, PROFILE_CLIENT_METADATA } from './fapi-
 import { AUTHORIZATION_SERVER_METADATA_PATH, DISCOVERY_PATH, MTLS_ENDPOINTS, OIDC_ROUTES } from './routes.ts';
 import { SCOPES } from './scopes.ts';
 import { ACR_VALUES_SUPPORTED } from './acr.ts';
-import { authorizationDetailsInTokenResponse, authorizationDetailsValidator } from './transfer-approval.ts';
+import { authorizationDetailsInTokenResponse, authorizationDetailsValidator, TRANSFER_DETAILS_TYPE } from './transfer-approval.ts';
 import { awaitActivation, registrationFeatures, softwareStatementMetadata } from '../tpp/registration.ts';
 import { announcePollInterval, cibaFeature, pollIntervalGate } from '../ciba/backchannel.ts';
 import { sandboxOutboundFetch } from '../http/outbound.ts';
@@ -179,6 +179,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
     discovery: {
       ui_locales_supported: ['ja', 'en'],
       claims_locales_supported: ['ja', 'en'],
+      // RFC 9396 §10: the one authorization_details type the bank understands (transfer-approval.ts).
+      authorization_details_types_supported: [TRANSFER_DETAILS_TYPE],
     },
   };
 

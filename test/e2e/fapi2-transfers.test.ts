@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { fetch } from 'undici';
 import type { SenderConstraint } from '../../src/auth/fapi-profiles.ts';
 import { jstDate } from '../../src/bank/jst.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
@@ -65,6 +66,11 @@ describe('a transfer approved through FAPI 2.0 with authorization_details', () =
       assert.equal((await tpp.api('/accounts', tokens.access_token)).status, 403);
     });
   }
+
+  test('discovery names the one authorization_details type (RFC 9396 §10)', async () => {
+    const metadata = await (await fetch(`${bank.config.browser.publicUrl}/.well-known/oauth-authorization-server`, { dispatcher: tpps[0]!.agent })).json() as Record<string, unknown>;
+    assert.deepEqual(metadata.authorization_details_types_supported, ['jp_transfer']);
+  });
 
   test('an ordinary linking\'s token response has no authorization_details', async () => {
     const tpp = await fapi2Tpp('mtls', 'openid_connect');
