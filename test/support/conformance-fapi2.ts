@@ -14,9 +14,9 @@ import { startTestBank, TPP_REDIRECT_URI, type TestBank } from './bank.ts';
 import { classify, Client, clientAuthParams, endpoints, loginAndApprove, newBrowser, now, postForm, randomString, s256, type ClientAuthOptions, type JsonResponse, type Outcome } from './conformance.ts';
 import type { OpenIdVariant } from './fapi2-tpp.ts';
 
-export const FAPI2_METHODS: TppAuthMethod[] = ['private_key_jwt', 'tls_client_auth'];
-export const FAPI2_CONSTRAINTS: SenderConstraint[] = ['mtls', 'dpop'];
-export const FAPI2_OPENID: OpenIdVariant[] = ['openid_connect', 'plain_oauth'];
+const FAPI2_METHODS: TppAuthMethod[] = ['private_key_jwt', 'tls_client_auth'];
+const FAPI2_CONSTRAINTS: SenderConstraint[] = ['mtls', 'dpop'];
+const FAPI2_OPENID: OpenIdVariant[] = ['openid_connect', 'plain_oauth'];
 
 // ---------------------------------------------------------------------------------------------------
 // DPoP proofs made by hand (RFC 9449 §4.2), so that a test can break one claim or header at a time
@@ -28,8 +28,6 @@ export interface ProofOptions {
   claims?: Record<string, unknown>;
   /** Protected-header members to change; `undefined` removes one. */
   header?: Record<string, unknown>;
-  /** Sign with this EC key instead (the header still names this key's public part unless `header.jwk` says otherwise). */
-  signWith?: GenerateKeyPairResult;
 }
 
 export class DpopKey {
@@ -65,7 +63,7 @@ export class DpopKey {
     // Signed by hand (ES256, or nothing for alg none), so that even a header without `alg` can be made.
     const input = `${base64url(header)}.${base64url(payload)}`;
     if (header.alg === 'none') return `${input}.`;
-    const key = KeyObject.from((options.signWith ?? this.keys).privateKey as Parameters<typeof KeyObject.from>[0]);
+    const key = KeyObject.from(this.keys.privateKey as Parameters<typeof KeyObject.from>[0]);
     return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
   }
 
@@ -214,10 +212,10 @@ async function postFapi2(tpp: Fapi2Client, url: string, form: Record<string, str
 }
 
 /** PAR, then the customer's browser on `client_id` and `request_uri` only: the outcome the TPP sees. */
-export async function authorizeFapi2(tpp: Fapi2Client, request: PushedRequest, options: Fapi2Send & { approve?: boolean } = {}): Promise<Outcome> {
+export async function authorizeFapi2(tpp: Fapi2Client, request: PushedRequest, options: Fapi2Send = {}): Promise<Outcome> {
   const pushed = await pushFapi2(tpp, request.params, options);
   if (pushed.status !== 201) return { kind: 'par-error', response: pushed };
-  return openFapi2(tpp, pushed.body.request_uri, options.approve ?? true);
+  return openFapi2(tpp, pushed.body.request_uri);
 }
 
 /** Opens the authorization URL for a pushed request and, when the login page shows, logs in and approves. */
