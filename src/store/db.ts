@@ -8,7 +8,7 @@ import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { assertMigrated, migrateToLatest } from './migrations/index.ts';
-import { emptyClusterTemplate, keepEmptyClusterTemplate } from './pglite-template.ts';
+import { clusterTemplate, keepClusterTemplate } from './pglite-template.ts';
 
 export type Db = Kysely<Database>;
 
@@ -63,9 +63,12 @@ function parseInt8(text: string): number {
 const parseDate = (text: string): string => text;
 
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const store = options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10, options.onConnectionLost ?? (() => {})) : await openPGlite(options);
+  const embedded = options.databaseUrl ? undefined : await openPGlite(options);
+  const store = embedded?.store ?? openPostgres(options.databaseUrl!, options.poolSize ?? 10, options.onConnectionLost ?? (() => {}));
   try {
     await (options.migrate === false ? assertMigrated(store.db) : migrateToLatest(store.db));
+    // Before anything else writes: the next fresh embedded store starts from this one (pglite-template.ts).
+    if (embedded?.initialised) await keepClusterTemplate(embedded.pglite);
   } catch (error) {
     await store.close();
     throw error;
@@ -73,7 +76,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
-async function openPGlite(options: StoreOptions): Promise<Store> {
+/** `initialised`: the cluster was made here by initdb, not unpacked from a template. */
+async function openPGlite(options: StoreOptions): Promise<{ store: Store; pglite: PGlite; initialised: boolean }> {
   let dataDir: string | undefined;
   if (!options.inMemory) {
     if (!options.dataDir) throw new Error('the embedded store needs a data folder (GINKO_DATA_DIR)');
@@ -81,7 +85,7 @@ async function openPGlite(options: StoreOptions): Promise<Store> {
     dataDir = join(options.dataDir, 'pgdata');
   }
   const fresh = dataDir === undefined || !existsSync(join(dataDir, 'PG_VERSION'));
-  const template = fresh ? emptyClusterTemplate() : undefined;
+  const template = fresh ? clusterTemplate() : undefined;
   const pglite = await PGlite.create(dataDir, {
     ...(template ? { loadDataDir: template } : {}),
     parsers: { [PG_TYPE_INT8]: parseInt8, [PG_TYPE_DATE]: parseDate },
@@ -90,9 +94,8 @@ async function openPGlite(options: StoreOptions): Promise<Store> {
     // it reads stay in the OS page cache anyway.
     postgresqlconf: `shared_buffers = ${PGLITE_SHARED_BUFFERS}`,
   });
-  if (fresh && !template) await keepEmptyClusterTemplate(pglite);
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-  return {
+  const store: Store = {
     db,
     driver: 'pglite',
     // In process: nothing to lose, and notices arrive as the committing query returns.
@@ -105,6 +108,7 @@ async function openPGlite(options: StoreOptions): Promise<Store> {
       if (!pglite.closed) await pglite.close();
     },
   };
+  return { store, pglite, initialised: fresh && !template };
 }
 
 function openPostgres(connectionString: string, poolSize: number, onConnectionLost: (error: Error) => void): Store {

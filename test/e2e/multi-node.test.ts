@@ -160,7 +160,7 @@ describe('two nodes on one database', () => {
       tppA = await TestTpp.create(endpoints, registered);
       return tppA.authorizationUrl(variant);
     });
-    const tppUrl = await on('b', ['/oauth/authorize', '/interaction/:uid/login', '/interaction/:uid/consent'], async () => {
+    const tppUrl = await on('b', ['/oauth/authorize', '/interaction/:uid/passkey', '/interaction/:uid/consent'], async () => {
       const browser = new CustomerBrowser(endpoints.caCertificatePem, tppA.redirectUri);
       try {
         return await loginAndConsent(browser, url.href, customer);
@@ -205,7 +205,7 @@ describe('two nodes on one database', () => {
       routeTo('b');
       browserBalancer.dropConnections();
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const tppUrl = await on('b', ['/interaction/:uid', '/interaction/:uid/login', '/interaction/:uid/consent', '/oauth/authorize'], () => loginAndConsent(browser, login.url, customer));
+      const tppUrl = await on('b', ['/interaction/:uid', '/interaction/:uid/passkey', '/interaction/:uid/consent', '/oauth/authorize'], () => loginAndConsent(browser, login.url, customer));
 
       const second = await on('a', ['/oauth/token'], () => tppA.redeem(tppUrl, checks, variant));
       assert.equal((await on('a', ['/api/v1/accounts'], () => tppA.api('/accounts', second.accessToken))).status, 200);
