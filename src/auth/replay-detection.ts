@@ -52,17 +52,20 @@ interface PendingUse {
 const pendingUses = new WeakMap<object, PendingUse>();
 
 /**
- * oidc-provider's request-object claims hook, which this replaces: its FAPI checks (exp, aud and nbf
- * present, exp at most an hour after nbf), and a note of the jti. Nothing is written here: the
- * signature is checked after this hook, so the jti is remembered once the request is accepted.
+ * oidc-provider's request-object claims hook, which this replaces, does what it did — FAPI request
+ * objects carry exp, aud and nbf at most an hour apart; CIBA authentication requests also iat and jti
+ * — and notes the jti. Nothing is written here: the signature is checked after this hook, so the jti
+ * is remembered once the request is accepted.
  */
 export function requestObjectClaimsCheck(db: Db | undefined) {
   return async (ctx: KoaContextWithOIDC, claims: Record<string, unknown>, _header: unknown, client: { clientId: string }): Promise<void> => {
-    for (const claim of ['exp', 'aud', 'nbf']) {
+    const fapi = ctx.oidc.isFapi('1.0 Final', '2.0') !== undefined;
+    const required = new Set([...(fapi ? ['exp', 'aud', 'nbf'] : []), ...(ctx.oidc.route === 'backchannel_authentication' ? ['exp', 'iat', 'nbf', 'jti'] : [])]);
+    for (const claim of required) {
       if (claims[claim] === undefined) throw new errors.InvalidRequestObject(`Request Object is missing the '${claim}' claim`);
     }
     const lifetime = Number(claims.exp) - Number(claims.nbf);
-    if (!(lifetime > 0 && lifetime <= 3600)) throw new errors.InvalidRequestObject("Request Object 'exp' claim too far from 'nbf' claim");
+    if (fapi && !(lifetime > 0 && lifetime <= 3600)) throw new errors.InvalidRequestObject("Request Object 'exp' claim too far from 'nbf' claim");
     // A pushed request object comes back here at the authorization endpoint: it was remembered when pushed.
     if (!db || ctx.oidc.entities.PushedAuthorizationRequest || typeof claims.jti !== 'string') return;
     pendingUses.set(ctx, { clientId: client.clientId, jti: claims.jti, exp: Number(claims.exp) });
@@ -70,32 +73,50 @@ export function requestObjectClaimsCheck(db: Db | undefined) {
 }
 
 /**
- * Remembers the jti of an accepted request object (a pushed request, or an authorization request that
- * reached the login) in one atomic insert. A replay — sequential, or the loser of two at once — is
- * undone (its pushed request or interaction deleted) and refused: invalid_request_object as JSON from
- * the PAR endpoint, on an error page at the authorization endpoint, with the endpoint's error event.
+ * Remembers the jti of an accepted request object — a pushed request, a CIBA authentication request, or
+ * an authorization request that reached the login — in one atomic insert. A replay, sequential or the
+ * loser of two at once, is undone (what it created deleted) and refused with invalid_request_object:
+ * as JSON from the back-channel endpoints, on an error page at the authorization endpoint, with the
+ * endpoint's error event.
  */
 export function rememberRequestObjects(provider: Provider, db: Db) {
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     await next();
     const use = pendingUses.get(ctx);
-    if (!use) return;
-    const route = ctx.oidc?.route;
-    const interaction = route === 'authorization' && ctx.status === 303 ? INTERACTION_PATH.exec(String(ctx.response.get('location')))?.[1] : undefined;
-    const pushed = route === 'pushed_authorization_request' && ctx.status === 201 ? String((ctx.body as { request_uri?: string }).request_uri).split(':').pop() : undefined;
-    if (!interaction && !pushed) return;
+    const accepted = use && acceptedRequest(provider, ctx);
+    if (!use || !accepted) return;
     if (await firstUse(db, `${REQUEST_OBJECT_LABEL}:${use.clientId}`, use.jti, use.exp + 60)) return;
 
-    if (pushed) await (await provider.PushedAuthorizationRequest.find(pushed))?.destroy();
-    if (interaction) await (await provider.Interaction.find(interaction))?.destroy();
+    await accepted.undo();
     const error = new errors.InvalidRequestObject(REQUEST_OBJECT_REPLAYED);
-    provider.emit(`${route}.error`, ctx, error);
+    provider.emit(`${ctx.oidc.route}.error`, ctx, error);
     ctx.status = 400;
-    if (pushed) {
-      ctx.body = { error: error.error, error_description: error.error_description };
-    } else {
+    if (accepted.inBrowser) {
       ctx.remove('location');
       await renderAuthorizationError(ctx, { error: error.error, error_description: error.error_description });
+    } else {
+      ctx.body = { error: error.error, error_description: error.error_description };
     }
   };
+}
+
+/** What an accepted request made, and how to take it back; undefined when the request was refused anyway. */
+function acceptedRequest(provider: Provider, ctx: KoaContextWithOIDC): { inBrowser: boolean; undo(): Promise<unknown> } | undefined {
+  const body = (ctx.body ?? {}) as { request_uri?: unknown; auth_req_id?: unknown };
+  switch (ctx.oidc.route) {
+    case 'pushed_authorization_request': {
+      const id = ctx.status === 201 && typeof body.request_uri === 'string' ? body.request_uri.split(':').pop() : undefined;
+      return id === undefined ? undefined : { inBrowser: false, undo: async () => (await provider.PushedAuthorizationRequest.find(id))?.destroy() };
+    }
+    case 'backchannel_authentication': {
+      const id = ctx.status === 200 && typeof body.auth_req_id === 'string' ? body.auth_req_id : undefined;
+      return id === undefined ? undefined : { inBrowser: false, undo: async () => (await provider.BackchannelAuthenticationRequest.find(id))?.destroy() };
+    }
+    case 'authorization': {
+      const uid = ctx.status === 303 ? INTERACTION_PATH.exec(String(ctx.response.get('location')))?.[1] : undefined;
+      return uid === undefined ? undefined : { inBrowser: true, undo: async () => (await provider.Interaction.find(uid))?.destroy() };
+    }
+    default:
+      return undefined;
+  }
 }

@@ -23,6 +23,7 @@ const NO_CLIENT = 'none';
 export const PROVIDER_ERROR_EVENTS = [
   'authorization.error',
   'pushed_authorization_request.error',
+  'backchannel_authentication.error',
   'grant.error',
   'introspection.error',
   'revocation.error',

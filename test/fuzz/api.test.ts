@@ -72,7 +72,7 @@ test('query strings of the read APIs: any names, values and repetitions', async 
       const url = `${api(path)}?${search.toString()}${garbage ? `&${garbage}` : ''}`;
       assertApiAnswer(await refusedWritesNothing(bank.store.db, () => send(url, { headers: headers() }, tpp.agent)));
     }),
-    fuzzRuns(200),
+    fuzzRuns(120),
   );
 });
 
@@ -118,6 +118,6 @@ test('JSON bodies of the transfer APIs: request, fee quote and cancel, with any 
         assertApiAnswer(await refusedWritesNothing(bank.store.db, () => send(api(path), { method: 'POST', headers: headers(extra), body: json }, tpp.agent)));
       },
     ),
-    fuzzRuns(200),
+    fuzzRuns(150),
   );
 });

@@ -102,7 +102,7 @@ test('request objects pushed to PAR: any claims, header, algorithm, signature or
       const answer = await refusedWritesNothing(db(), () => postForm(url, form, tpp.agent));
       if (answer.status !== 201) assert.equal(typeof answer.json?.error, 'string', answer.text.slice(0, 200));
     }),
-    fuzzRuns(150),
+    fuzzRuns(100),
   );
 });
 
@@ -118,7 +118,7 @@ test('PAR and token parameters: any names, values and repetitions, with and with
       const answer = await refusedWritesNothing(db(), () => postForm(url, { ...form, ...auth }, tpp.agent));
       if (answer.status >= 400) assert.equal(typeof answer.json?.error, 'string', answer.text.slice(0, 200));
     }),
-    fuzzRuns(200),
+    fuzzRuns(150),
   );
 });
 
@@ -139,7 +139,7 @@ test('client assertions at the token endpoint: any claims, header, algorithm, si
       assert.ok([400, 401, 413].includes(answer.status), `refused: ${answer.status} ${answer.text.slice(0, 200)}`);
       assert.ok(['invalid_client', 'invalid_grant', 'invalid_request'].includes(answer.json?.error), answer.text.slice(0, 200));
     }),
-    fuzzRuns(150),
+    fuzzRuns(120),
   );
 });
 
@@ -160,7 +160,7 @@ test('DPoP proofs at the token endpoint and at the bank API', async () => {
         assert.ok(answer.status === 401 || answer.status === 431, `${answer.status} ${answer.text.slice(0, 200)}`);
       }
     }),
-    fuzzRuns(120),
+    fuzzRuns(100),
   );
 });
 
