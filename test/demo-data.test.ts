@@ -18,9 +18,8 @@ let seeded: SeedResult;
 
 before(async () => {
   store = await openStore({ inMemory: true });
-  const started = Date.now();
+  // How long seeding takes is the cold-start benchmark's to measure (bench/), not a test's.
   seeded = await seedDemoBank(store.db, { now: NOW });
-  assert.ok(Date.now() - started < 5_000, `seeding took ${Date.now() - started} ms`);
 });
 
 after(async () => {
