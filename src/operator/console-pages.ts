@@ -116,7 +116,7 @@ export function tppPage(frame: ConsoleFrame, view: { tpp: TppDetail; traffic: Tp
     html`<form method="post" action="${CONSOLE_PATHS.tpp(tpp.clientId)}/${path}">${csrfField(frame.csrf)}<label for="reason-${path}">Reason</label><input type="text" id="reason-${path}" name="reason" required maxlength="200"><button class="${danger ? 'danger' : 'secondary'}" type="submit">${label}</button></form>`;
   return consolePage(
     tpp.name,
-    html`<h1>${tpp.name}</h1>
+    html`<div class="tpp">${tpp.logoUri ? html`<img src="${tpp.logoUri}" alt="" width="48" height="48">` : ''}<h1>${tpp.name}</h1></div>
 <dl class="facts">
 <dt>Client id</dt><dd><code>${tpp.clientId}</code></dd>
 <dt>Status</dt><dd><strong>${tpp.status}</strong></dd>

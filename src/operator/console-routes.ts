@@ -7,6 +7,7 @@ import type { Db } from '../store/db.ts';
 import { appendAudit } from '../security/audit-log.ts';
 import { verifyAuditChain } from '../security/audit-verify.ts';
 import { TppRegistrationError, type TppCredentials } from '../tpp/registry.ts';
+import { logoImageSource } from '../tpp/logo.ts';
 import { CSRF_FIELD, csrfToken, csrfTokenMatches } from '../web/csrf.ts';
 import { sendPage } from '../web/send-page.ts';
 import { cookieValue, currentWebSession, endWebSession, setHostCookie, startWebSession, type SessionKind, type WebSession } from '../web/sessions.ts';
@@ -209,7 +210,8 @@ async function consolePages(app: FastifyInstance, { db, tppAdmin, cookieKeys }: 
     const now = new Date();
     const tpp = await tppDetail(db, clientId);
     const [traffic, events, grants] = await Promise.all([tppTraffic(db, clientId, new Date(now.getTime() - TRAFFIC_WINDOW_MS)), tppSecurityEvents(db, clientId), tppGrants(db, clientId, now)]);
-    return sendPage(reply.code(status), tppPage({ ...logged(request).frame, problem }, { tpp, traffic, events, grants }));
+    // The TPP's logo, as its customers see it on the consent page: its origin (or data:) alone joins img-src.
+    return sendPage(reply.code(status), tppPage({ ...logged(request).frame, problem }, { tpp, traffic, events, grants }), tpp.logoUri ? { imageSource: logoImageSource(tpp.logoUri) } : {});
   }
 
   function showLogin(request: FastifyRequest, reply: FastifyReply, shown: { status: number; name?: string; failed?: boolean; locked?: boolean; sessionEnded?: boolean }) {

@@ -85,6 +85,8 @@ describe('operator console in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Onboard' }).click();
     await page.getByRole('heading', { name: 'かんたん家計簿' }).waitFor();
     assert.match(await page.getByRole('status').innerText(), /onboarded and active/);
+    // The inline logo shows, under a policy that allows data: images on this page only. (An expression: it runs in the page.)
+    assert.equal(await page.evaluate("document.querySelector('.tpp img').naturalWidth"), 1);
     clientId = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1)!);
     assert.match(clientId, /^tpp-/);
 

@@ -185,6 +185,12 @@ describe('admin API', () => {
     assert.equal(page.body.entries.length, 2);
     const older = await admin('GET', `/audit?clientId=${clientId}&limit=2&beforeSeq=${page.body.nextBeforeSeq}`);
     assert.ok(older.body.entries.every((entry: { seq: number }) => entry.seq < page.body.entries[1].seq));
+    const onboardedAt = audit.body.entries.at(-1).at as string;
+    const since = await admin('GET', `/audit?clientId=${clientId}&action=operator.&from=${encodeURIComponent(onboardedAt)}&limit=20`);
+    assert.equal(since.body.entries.length, 6, 'from is inclusive');
+    const until = await admin('GET', `/audit?clientId=${clientId}&action=operator.&to=${encodeURIComponent(onboardedAt)}`);
+    assert.equal(until.body.entries.length, 0, 'to is exclusive');
+    assert.equal((await admin('GET', '/audit?from=yesterday')).status, 400);
     assert.deepEqual((await admin('GET', '/audit/verification')).body.intact, true);
     assert.equal((await verifyAuditChain(bank.store.db)).intact, true);
   });
