@@ -19,7 +19,7 @@ import { recordConsent } from './consents.ts';
 import { tppShownToCustomers } from '../tpp/registry.ts';
 import { logoImageSource } from '../tpp/logo.ts';
 import { consentPage, errorPage, loginPage, type AccountChoice, type LoginProblem } from './pages.ts';
-import { essentialAcrs, loginResult, methodAllowed, type LoginMethod } from './acr.ts';
+import { essentialAcrs, loginResult, methodAllowed } from './acr.ts';
 import { authenticationOptions, verifyPasskey, type PasskeyParty } from '../customer/passkeys.ts';
 import { passkeyLogin, passwordAndCodeLogin, type LoginDeps } from '../customer/login.ts';
 import { SCOPES, ACCOUNTS_SCOPE, TRANSFERS_SCOPE } from './scopes.ts';

@@ -14,6 +14,8 @@ export const LOGOUT_PATH = `${MY_PREFIX}/logout`;
 export const CONNECTED_APPS_PATH = `${MY_PREFIX}/connected-apps`;
 export const REVOKE_PATH = `${CONNECTED_APPS_PATH}/revoke`;
 export const PASSKEYS_PATH = `${MY_PREFIX}/passkeys`;
+/** The bank app's CIBA approvals (ciba/app-routes.ts). */
+export const APPROVALS_PATH = `${MY_PREFIX}/approvals`;
 
 
 const TEXT = {
@@ -57,6 +59,7 @@ const TEXT = {
     } satisfies Record<ApiOperation, string>,
     results: { answered: '応じました', refused: '銀行が拒否しました', failed: 'エラーになりました' } satisfies Record<ApiAccess['result'], string>,
     passkeys: 'パスキー',
+    approvals: '承認待ち',
   },
   en: {
     loginTitle: 'Log in',
@@ -98,6 +101,7 @@ const TEXT = {
     } satisfies Record<ApiOperation, string>,
     results: { answered: 'answered', refused: 'refused by the bank', failed: 'failed' } satisfies Record<ApiAccess['result'], string>,
     passkeys: 'Passkeys',
+    approvals: 'Waiting for you',
   },
 } as const;
 
@@ -175,7 +179,7 @@ export function myNav(lang: Language, current: string): Markup {
   const t = TEXT[lang];
   const query = lang === 'en' ? '?lang=en' : '';
   const link = (path: string, label: string) => html`<a href="${path}${query}"${path === current ? html` aria-current="page"` : ''}>${label}</a>`;
-  return html`<nav class="pages muted" aria-label="${lang === 'ja' ? 'マイページ' : 'My pages'}">${link(CONNECTED_APPS_PATH, t.appsTitle)} | ${link(PASSKEYS_PATH, t.passkeys)}</nav>`;
+  return html`<nav class="pages muted" aria-label="${lang === 'ja' ? 'マイページ' : 'My pages'}">${link(CONNECTED_APPS_PATH, t.appsTitle)} | ${link(PASSKEYS_PATH, t.passkeys)} | ${link(APPROVALS_PATH, t.approvals)}</nav>`;
 }
 
 function connectedApp(app: ConnectedApp, lang: Language, csrf: string): Markup {

@@ -34,7 +34,7 @@ works): a request object signed PS256 or ES256 with <code>aud</code> the issuer,
 exactly as registered; <code>scope=openid accounts</code>, plus <code>offline_access</code> and
 <code>prompt=consent</code> for a refresh token. Push it to the PAR endpoint, send the customer's browser to the
 authorization endpoint, and exchange the code at the token endpoint.
-${demoLogin ? html`In the sandbox, log in as <code>${demoLogin.loginId}</code> / <code>${demoLogin.password}</code>.` : ''}</p></li>
+${demoLogin ? html`In the sandbox, log in as <code>${demoLogin.loginId}</code> / <code>${demoLogin.password}</code> with the one-time code of <code>npx ginko totp ${demoLogin.loginId}</code>.` : ''}</p></li>
 <li><p><strong>Call the APIs</strong> under <code>${apiBaseUrl}</code> with <code>Authorization: Bearer &lt;access
 token&gt;</code> over the same certificate the token is bound to. Send an <code>x-fapi-interaction-id</code> (a UUID)
 to find your request in the bank's logs; it comes back on every response. Errors are

@@ -74,7 +74,7 @@ describe('probes, metrics and logs', () => {
     assert.equal(sample('ginko_http_requests_total', `listener="mtls",route="/oauth/par",method="POST",status="201",client_id="${clientId}"`), 1);
     assert.equal(sample('ginko_http_requests_total', `listener="mtls",route="/oauth/token",method="POST",status="200",client_id="${clientId}"`), 1);
     assert.equal(sample('ginko_http_requests_total', `listener="mtls",route="/api/v1/accounts",method="GET",status="200",client_id="${clientId}"`), 1);
-    assert.equal(sample('ginko_http_requests_total', `listener="browser",route="/interaction/:uid/login",method="POST",status="303",client_id="none"`), 1);
+    assert.equal(sample('ginko_http_requests_total', `listener="browser",route="/interaction/:uid/passkey",method="POST",status="303",client_id="none"`), 1);
     assert.equal(sample('ginko_http_request_duration_seconds_count', 'listener="mtls",route="/api/v1/accounts",method="GET"'), 1);
     assert.ok(sample('ginko_http_request_duration_seconds_bucket', 'le="+Inf",listener="mtls",route="/api/v1/accounts",method="GET"') >= 1);
     for (const type of ['authorization_code', 'access_token', 'refresh_token']) {
