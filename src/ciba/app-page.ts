@@ -2,14 +2,13 @@
 // each with the TPP, what it asks for in words, the binding message to compare with the TPP's app, the
 // accounts to share, and approve or deny. Server-rendered, escaped by construction, no script.
 import { SCOPES } from '../auth/scopes.ts';
+import { APPROVALS_PATH, logoutForm, myNav } from '../customer/pages.ts';
 import type { DepositAccount } from '../bank/accounts.ts';
 import { accountLabel } from '../bank/accounts.ts';
 import { csrfField } from '../web/csrf.ts';
 import { html } from '../web/html.ts';
 import { languageSwitch, page, type Language } from '../web/layout.ts';
 import { asksForAccounts, type DecisionOutcome, type PendingApproval } from './approvals.ts';
-
-export const APP_PATH = '/my/approvals';
 
 /** A request lives minutes: the time of day in Japan is what the customer needs. */
 const ANSWER_BY = new Intl.DateTimeFormat('ja-JP', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
@@ -58,11 +57,12 @@ export function approvalsPage(input: { lang: Language; csrf: string; pending: Pe
   return page({
     lang: input.lang,
     title: t.title,
-    body: html`<h1>${t.title}</h1>
+    headerActions: logoutForm(input.lang, input.csrf),
+    body: html`${myNav(input.lang, APPROVALS_PATH)}<h1>${t.title}</h1>
 ${input.outcome ? html`<p class="notice" role="status">${t.outcomes[input.outcome]}</p>` : ''}
 <p>${t.lead}</p>
 ${input.pending.length === 0 ? html`<p>${t.none}</p>` : input.pending.map((request) => approvalForm(request, input))}
-${languageSwitch(input.lang, APP_PATH)}`,
+${languageSwitch(input.lang, APPROVALS_PATH)}`,
   });
 }
 
@@ -77,7 +77,7 @@ ${request.tppRegistrationNumber ? html`<dt>${t.registration}</dt><dd>${request.t
 <dt>${t.asks}</dt><dd><ul class="scopes">${request.scopes.map((scope) => html`<li>${SCOPES.get(scope)?.[input.lang] ?? scope}</li>`)}</ul></dd>
 <dt>${t.until}</dt><dd>${ANSWER_BY.format(request.expiresAt)}</dd>
 </dl>
-<form method="post" action="${APP_PATH}/${request.authReqId}">
+<form method="post" action="${APPROVALS_PATH}/${request.authReqId}">
 <input type="hidden" name="lang" value="${input.lang}">${csrfField(input.csrf)}
 ${
   asksForAccounts(request.scopes)

@@ -8,7 +8,8 @@ import type { Db } from '../store/db.ts';
 import { CSRF_FIELD, csrfToken, csrfTokenMatches } from '../web/csrf.ts';
 import { languageOf } from '../web/layout.ts';
 import { sendPage } from '../web/send-page.ts';
-import { APP_PATH, approvalsPage } from './app-page.ts';
+import { APPROVALS_PATH } from '../customer/pages.ts';
+import { approvalsPage } from './app-page.ts';
 import { decide, pendingApprovals, type DecisionOutcome } from './approvals.ts';
 
 export interface AppRoutesOptions {
@@ -34,7 +35,7 @@ export async function appRoutes(app: FastifyInstance, options: AppRoutesOptions)
   const { db, cookieKeys, sessionOf, loginPath } = options;
   const csrfFor = (sessionId: string) => csrfToken(cookieKeys, `session:${sessionId}`);
 
-  app.get<{ Querystring: { lang?: string; outcome?: string } }>(APP_PATH, async (request, reply) => {
+  app.get<{ Querystring: { lang?: string; outcome?: string } }>(APPROVALS_PATH, async (request, reply) => {
     const lang = languageOf(request.query.lang);
     const session = await sessionOf(request);
     if (!session) return toLogin(reply, lang);
@@ -43,17 +44,17 @@ export async function appRoutes(app: FastifyInstance, options: AppRoutesOptions)
     return sendPage(reply, approvalsPage({ lang, csrf: csrfFor(session.sessionId), pending, accounts, outcome }));
   });
 
-  app.post<{ Params: { authReqId: string }; Body: Form }>(`${APP_PATH}/:authReqId`, async (request, reply) => {
+  app.post<{ Params: { authReqId: string }; Body: Form }>(`${APPROVALS_PATH}/:authReqId`, async (request, reply) => {
     const lang = languageOf(request.body?.lang);
     const session = await sessionOf(request);
     if (!session || !csrfTokenMatches(cookieKeys, `session:${session.sessionId}`, request.body?.[CSRF_FIELD])) return toLogin(reply, lang);
     const decision = request.body?.decision;
     if (!AUTH_REQ_ID.test(request.params.authReqId) || (decision !== 'approve' && decision !== 'deny')) {
-      return reply.redirect(`${APP_PATH}?outcome=gone${lang === 'en' ? '&lang=en' : ''}`, 303);
+      return reply.redirect(`${APPROVALS_PATH}?outcome=gone${lang === 'en' ? '&lang=en' : ''}`, 303);
     }
     const accountIds = [request.body?.accountId ?? []].flat().slice(0, ACCOUNTS_PER_FORM_MAX);
     const outcome = await decide(options, session.customerId, request.params.authReqId, decision === 'approve' ? { approve: true, accountIds } : { approve: false });
-    return reply.redirect(`${APP_PATH}?outcome=${outcome}${lang === 'en' ? '&lang=en' : ''}`, 303);
+    return reply.redirect(`${APPROVALS_PATH}?outcome=${outcome}${lang === 'en' ? '&lang=en' : ''}`, 303);
   });
 
   function toLogin(reply: FastifyReply, lang: string) {

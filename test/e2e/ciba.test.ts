@@ -208,6 +208,14 @@ describe('refused authentication requests', () => {
     assert.equal(answer.body.error, 'invalid_request');
   });
 
+  test('discovery names the backchannel endpoint on the mTLS listener, poll and ping, signed requests', async () => {
+    const discovery = (await (await undiciFetch(`${bank.config.browser.publicUrl}/.well-known/openid-configuration`, { dispatcher: pollTpp.material.agent })).json()) as Record<string, unknown>;
+    assert.equal(discovery.backchannel_authentication_endpoint, `${bank.config.mtls.publicUrl}/oauth/backchannel`);
+    assert.deepEqual(discovery.backchannel_token_delivery_modes_supported, ['poll', 'ping']);
+    assert.deepEqual(discovery.backchannel_authentication_request_signing_alg_values_supported, ['PS256', 'ES256']);
+    assert.ok((discovery.grant_types_supported as string[]).includes(CIBA));
+  });
+
   test('at the browser listener: pointed at the mTLS one', async () => {
     const response = await undiciFetch(`${bank.config.browser.publicUrl}/oauth/backchannel`, { method: 'POST', dispatcher: pollTpp.material.agent });
     assert.equal(response.status, 400);
