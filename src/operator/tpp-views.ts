@@ -65,7 +65,7 @@ export interface TrafficLine {
   calls: number;
 }
 
-export interface ApiError {
+export interface RefusedCall {
   seq: number;
   at: string;
   route: string;
@@ -78,7 +78,7 @@ export interface ApiError {
 export interface TppTraffic {
   since: Date;
   lines: TrafficLine[];
-  recentErrors: ApiError[];
+  recentErrors: RefusedCall[];
 }
 
 /** The TPP's API calls since `since`, by route and status class, and its newest refused calls. */
