@@ -89,6 +89,7 @@ declare module 'fastify' {
 }
 
 export const adminApiPlugin: FastifyPluginAsyncTypebox<AdminApiOptions> = async (app, { db, tppAdmin }) => {
+  app.decorateRequest('operatorActor', undefined);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const header = request.headers.authorization ?? '';

@@ -66,6 +66,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
 
 async function consolePages(app: FastifyInstance, { db, tppAdmin, cookieKeys }: ConsoleOptions): Promise<void> {
   const open = new Set<string>([CONSOLE_PATHS.login]);
+  app.decorateRequest('consoleOperator', undefined);
 
   // Every page but the login needs a live session; every POST the session's form token.
   app.addHook('preHandler', async (request, reply) => {
