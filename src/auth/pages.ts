@@ -126,7 +126,7 @@ ${
 <form method="post" action="${path}/login" autocomplete="on">
 ${hidden}
 <label for="loginId">${t.loginId}</label>
-<input type="text" id="loginId" name="loginId" required autocomplete="username webauthn" value="${input.loginId ?? ''}">
+<input type="text" id="loginId" name="loginId" required autocomplete="username" value="${input.loginId ?? ''}">
 <label for="password">${t.password}</label>
 <input type="password" id="password" name="password" required autocomplete="current-password">
 <label for="totp">${t.totp}</label>

@@ -3,17 +3,15 @@
 // logging in with the passkey alone, approves a transfer with it, and removes it; and a stranger's guesses at a
 // login ID end in a lock. Every page is saved under test-results/screenshots/passkeys-*.png.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
-import { jstDate } from '../../src/bank/jst.ts';
 import { ACR } from '../../src/auth/acr.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
 import { answerForTpp, chromiumMissing, collectPolicyViolations, launchChromium, newCustomerContext, screenshot } from '../support/chromium.ts';
 import { addVirtualAuthenticator, enrolPasskey, openPasskeysPage, virtualCredentials } from '../support/passkeys.ts';
 import { TestTpp, type Variant } from '../support/tpp.ts';
-import { transferDetails } from '../support/transfers.ts';
+import { requestTransfer, transferDetails } from '../support/transfers.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
 const suzuki = DEMO_CUSTOMERS[1]!;
@@ -89,18 +87,7 @@ describe('passkeys in Chromium', { skip }, () => {
   });
 
   test('the customer approves a transfer with the passkey', async () => {
-    const created = await tpp.post(
-      '/transfer/request',
-      accessToken,
-      {
-        accountId: TANAKA_ACCOUNT,
-        transferDesignatedDate: jstDate(new Date()),
-        transfers: [{ transferAmount: '3000', beneficiaryBankCode: '0999', beneficiaryBranchCode: '201', accountTypeCode: '1', accountNumber: '2345678', beneficiaryName: 'スズキ ハナコ' }],
-      },
-      { 'x-idempotency-key': randomUUID() },
-    );
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const applyNo: string = created.body.applyNo;
+    const applyNo = await requestTransfer(tpp, accessToken, TANAKA_ACCOUNT, 3000);
     const { url, checks } = await tpp.authorizationUrl({ ...PAR_JARM, scope: 'openid', authorizationDetails: transferDetails(applyNo) });
     await page.goto(url.href);
     // Logged in moments ago in this browser: straight to the approval, which asks for the second factor again.

@@ -5,21 +5,20 @@
 // and origin; a transfer approval takes only the debited customer's own passkey. Repeated failed logins back off, then lock the login ID, identically whether it exists or not;
 // sessions end when idle and at their absolute end.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { ACR } from '../../src/auth/acr.ts';
-import { jstDate } from '../../src/bank/jst.ts';
 import { nextTotpCode, wrongTotpCode } from '../support/authenticator.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
 import { CustomerBrowser, type Page } from '../support/browser.ts';
 import { logIn, passkeyFormOf, softwarePasskeyFor } from '../support/passkeys.ts';
 import { expectPage, TestTpp, type Variant } from '../support/tpp.ts';
-import { transferDetails } from '../support/transfers.ts';
+import { requestTransfer, transferDetails } from '../support/transfers.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
 const suzuki = DEMO_CUSTOMERS[1]!;
+const sato = DEMO_CUSTOMERS[2]!;
 const TANAKA_ACCOUNT = '100011234567';
 const PAR_JARM: Variant = { requestMethod: 'par', responseMode: 'jarm' };
 const PASSKEY_ONLY = { id_token: { acr: { essential: true, values: [ACR.phishingResistant] } } };
@@ -143,43 +142,19 @@ describe('login methods and what the ID token says', () => {
       await second.browser.close();
     }
   });
-});
-
-describe('a transfer approved with a passkey', () => {
-  let bank: TestBank;
-  let tpp: TestTpp;
-
-  before(async () => {
-    bank = await startTestBank();
-    tpp = await TestTpp.create(bank, await bank.registerTpp('private_key_jwt'));
-  });
-  after(async () => {
-    await tpp?.close();
-    await bank?.stop();
-  });
 
   test("only the debited customer's own passkey approves", async () => {
     const { accessToken } = await tpp.link({ ...PAR_JARM, loginId: tanaka.loginId, password: tanaka.password, scope: 'openid accounts transfers' });
-    const created = await tpp.post(
-      '/transfer/request',
-      accessToken,
-      {
-        accountId: TANAKA_ACCOUNT,
-        transferDesignatedDate: jstDate(new Date()),
-        transfers: [{ transferAmount: '2000', beneficiaryBankCode: '0999', beneficiaryBranchCode: '201', accountTypeCode: '1', accountNumber: '2345678', beneficiaryName: 'スズキ ハナコ' }],
-      },
-      { 'x-idempotency-key': randomUUID() },
-    );
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const applyNo = await requestTransfer(tpp, accessToken, TANAKA_ACCOUNT, 2000);
     const browser = new CustomerBrowser(bank.pki.caCertificatePem, tpp.redirectUri);
     try {
-      const { url, checks } = await tpp.authorizationUrl({ ...PAR_JARM, scope: 'openid', authorizationDetails: transferDetails(created.body.applyNo) });
+      const { url, checks } = await tpp.authorizationUrl({ ...PAR_JARM, scope: 'openid', authorizationDetails: transferDetails(applyNo) });
       const approval = expectPage(await logIn(browser, expectPage(await browser.open(url.href), 'login'), tanaka), 'approval');
       const form = passkeyFormOf(approval, 'approve') ?? assert.fail('the approval page offers the passkey');
       const origin = bank.config.browser.publicUrl;
       // Another customer's passkey, answering this very challenge: refused like a wrong code.
-      const suzukiKey = await softwarePasskeyFor(browser, origin, suzuki);
-      const refused = expectPage(await browser.submit(approval, form.action, { credential: suzukiKey.answer(JSON.stringify({ ...JSON.parse(form.options), allowCredentials: [] }), origin) }), 'approval again');
+      const satoKey = await softwarePasskeyFor(browser, origin, sato);
+      const refused = expectPage(await browser.submit(approval, form.action, { credential: satoKey.answer(JSON.stringify({ ...JSON.parse(form.options), allowCredentials: [] }), origin) }), 'approval again');
       assert.equal(refused.status, 401);
       assert.match(refused.html, /パスキーまたはワンタイムパスワードを確認できませんでした/);
       const tanakaKey = await softwarePasskeyFor(browser, origin, tanaka);
@@ -187,7 +162,7 @@ describe('a transfer approved with a passkey', () => {
       const done = await browser.submit(refused, again.action, { credential: tanakaKey.answer(again.options, origin) });
       assert.ok('tppUrl' in done, 'approved: back at the TPP');
       await tpp.redeem(done.tppUrl, checks, PAR_JARM);
-      const result = await tpp.api(`/transfer/request-result?accountId=${TANAKA_ACCOUNT}&applyNo=${created.body.applyNo}`, accessToken);
+      const result = await tpp.api(`/transfer/request-result?accountId=${TANAKA_ACCOUNT}&applyNo=${applyNo}`, accessToken);
       assert.equal(result.body.resultCode, '1');
     } finally {
       await browser.close();

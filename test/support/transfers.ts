@@ -1,5 +1,7 @@
 // A TPP's side of a transfer: the authorization request that carries `authorization_details`
 // [{type:'jp_transfer', applyNo}], and the customer approving it on the bank's page with a one-time code.
+import { randomUUID } from 'node:crypto';
+import { jstDate } from '../../src/bank/jst.ts';
 import { CustomerBrowser, type Page } from './browser.ts';
 import { nextTotpCode } from './authenticator.ts';
 import { logIn } from './passkeys.ts';
@@ -65,4 +67,20 @@ export async function customerActsOnApprovalPage(
 export async function approveTransfer(tpp: TestTpp, applyNo: string, customer: { loginId: string; password: string }, variant: Variant = PAR_JARM): Promise<Tokens & { page: Page; login: Page }> {
   const run = await customerActsOnTransfer(tpp, applyNo, customer, { approve: true }, variant);
   return { ...(await tpp.redeem(run.tppUrl, run.checks, variant)), page: run.page, login: run.login };
+}
+
+/** 振込依頼 of `amountYen` from `accountId` to the sandbox's other-branch payee; the applyNo to approve. */
+export async function requestTransfer(tpp: TestTpp, accessToken: string, accountId: string, amountYen: number): Promise<string> {
+  const created = await tpp.post(
+    '/transfer/request',
+    accessToken,
+    {
+      accountId,
+      transferDesignatedDate: jstDate(new Date()),
+      transfers: [{ transferAmount: String(amountYen), beneficiaryBankCode: '0999', beneficiaryBranchCode: '201', accountTypeCode: '1', accountNumber: '2345678', beneficiaryName: 'スズキ ハナコ' }],
+    },
+    { 'x-idempotency-key': randomUUID() },
+  );
+  if (created.status !== 201) throw new Error(`the transfer request was refused (${created.status}): ${JSON.stringify(created.body)}`);
+  return created.body.applyNo as string;
 }
