@@ -4,7 +4,7 @@
 // login ID end in a lock. Every page is saved under test-results/screenshots/passkeys-*.png.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { ACR } from '../../src/auth/acr.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
@@ -30,7 +30,6 @@ describe('passkeys in Chromium', { skip }, () => {
   let authenticator: Awaited<ReturnType<typeof addVirtualAuthenticator>>;
   let violations: string[];
   let accessToken: string;
-  let tppSide: Awaited<ReturnType<typeof answerForTpp>>;
 
   before(async () => {
     bank = await startTestBank({ GINKO_LOGIN_BACKOFF_AFTER_FAILURES: '100', GINKO_LOGIN_LOCK_AFTER_FAILURES: String(LOCK_AFTER_FAILURES) });
@@ -38,7 +37,7 @@ describe('passkeys in Chromium', { skip }, () => {
     browser = await launchChromium();
     context = await newCustomerContext(browser);
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
-    tppSide = await answerForTpp(context, tpp.redirectUri);
+    await answerForTpp(context, tpp.redirectUri);
     page = await context.newPage();
     violations = collectPolicyViolations(page);
     authenticator = await addVirtualAuthenticator(page);
@@ -50,10 +49,11 @@ describe('passkeys in Chromium', { skip }, () => {
     await bank?.stop();
   });
 
-  /** Waits until the bank has sent the browser to the TPP, and returns that URL. */
-  async function backAtTpp(): Promise<string> {
-    await page.waitForURL(`${tpp.redirectUri}**`);
-    return tppSide.lastUrl() ?? assert.fail('the TPP was never reached');
+  /** Clicks `button` and returns the URL at the TPP the bank then sends the browser to. */
+  async function clickToTpp(button: Locator): Promise<string> {
+    const toTpp = page.waitForRequest((request) => request.url().startsWith(tpp.redirectUri));
+    await button.click();
+    return (await toTpp).url();
   }
 
   test('the customer enrols a passkey on the bank’s own pages', async () => {
@@ -78,8 +78,7 @@ describe('passkeys in Chromium', { skip }, () => {
 
     await page.getByRole('heading', { name: 'アクセスの許可' }).waitFor();
     await page.getByRole('group', { name: '共有する口座を選んでください' }).getByRole('checkbox').first().check();
-    await page.getByRole('button', { name: '許可する' }).click();
-    const tokens = await tpp.redeem(await backAtTpp(), checks, PAR_JARM);
+    const tokens = await tpp.redeem(await clickToTpp(page.getByRole('button', { name: '許可する' })), checks, PAR_JARM);
     assert.equal(tokens.idTokenClaims?.acr, ACR.phishingResistant);
     assert.deepEqual(tokens.idTokenClaims?.amr, ['hwk', 'user', 'mfa']);
     assert.equal((await tpp.api('/accounts', tokens.accessToken)).status, 200);
@@ -93,8 +92,7 @@ describe('passkeys in Chromium', { skip }, () => {
     // Logged in moments ago in this browser: straight to the approval, which asks for the second factor again.
     await page.getByRole('heading', { name: '振込の承認' }).waitFor();
     await screenshot(page, 'passkeys-03-approve-transfer');
-    await page.getByRole('button', { name: 'パスキーで承認する' }).click();
-    await tpp.redeem(await backAtTpp(), checks, PAR_JARM);
+    await tpp.redeem(await clickToTpp(page.getByRole('button', { name: 'パスキーで承認する' })), checks, PAR_JARM);
     const result = await tpp.api(`/transfer/request-result?accountId=${TANAKA_ACCOUNT}&applyNo=${applyNo}`, accessToken);
     assert.equal(result.body.resultCode, '1', `approved and executed: ${JSON.stringify(result.body)}`);
   });
