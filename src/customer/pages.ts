@@ -21,7 +21,7 @@ export const APPROVALS_PATH = `${MY_PREFIX}/approvals`;
 const TEXT = {
   ja: {
     loginTitle: 'ログイン',
-    loginLead: '連携サービスの管理には、ログインIDとパスワード、認証アプリのワンタイムパスワードが必要です。',
+    loginLead: '連携サービスやパスキーの管理には、ログインIDとパスワード、認証アプリのワンタイムパスワードが必要です。',
     loginId: 'ログインID',
     password: 'パスワード',
     totp: 'ワンタイムパスワード（6桁）',
@@ -63,7 +63,7 @@ const TEXT = {
   },
   en: {
     loginTitle: 'Log in',
-    loginLead: 'To manage connected apps, log in with your login ID, password and the one-time code from your authenticator app.',
+    loginLead: 'To manage connected apps and passkeys, log in with your login ID, password and the one-time code from your authenticator app.',
     loginId: 'Login ID',
     password: 'Password',
     totp: 'One-time code (6 digits)',
