@@ -94,7 +94,7 @@ export function onboardingPage(frame: ConsoleFrame, form: OnboardingForm = {}): 
       (scope) => html`<div class="account"><input type="checkbox" id="scope-${scope}" name="scopes" value="${scope}"${scopes.has(scope) ? html` checked` : ''}><label for="scope-${scope}">${scope}</label></div>`,
     )}</fieldset>
 <label for="authMethod">Client authentication</label><select id="authMethod" name="authMethod">${option('tls_client_auth', form.authMethod, 'tls_client_auth (certificate subject)')}${option('private_key_jwt', form.authMethod, 'private_key_jwt (signed assertion)')}</select>
-<label for="profile">Profile</label><select id="profile" name="profile">${option('fapi1', form.profile, 'FAPI 1.0 Advanced')}${option('fapi2', form.profile, 'FAPI 2.0 Security Profile')}</select>
+<label for="profile">Profile</label><select id="profile" name="profile">${option('fapi1', form.profile, 'FAPI 1.0 Advanced')}${option('fapi2', form.profile, 'FAPI 2.0 Security Profile')}${option('fapi2-message-signing', form.profile, 'FAPI 2.0 Message Signing')}</select>
 ${credentialFields(form)}
 <label for="logoUri">Logo (https URL or image data URL; optional)</label><input type="text" id="logoUri" name="logoUri" value="${form.logoUri ?? ''}">
 <p><button class="primary" type="submit">Onboard</button></p>
