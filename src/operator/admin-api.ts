@@ -71,6 +71,65 @@ const AuditQuery = Type.Object(
   CLOSED,
 );
 
+// What the API answers, declared so that a response never carries a field nobody meant to send.
+const Instant = Type.Unsafe<Date>({ type: 'string', format: 'date-time' });
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+const TppSummary = {
+  clientId: Type.String(),
+  name: Type.String(),
+  registrationNumber: Nullable(Type.String()),
+  status: Type.String(),
+  authMethod: Type.String(),
+  createdAt: Instant,
+  liveGrants: Type.Integer(),
+};
+const TppDetail = Type.Object({
+  ...TppSummary,
+  contact: Nullable(Type.String()),
+  logoUri: Nullable(Type.String()),
+  profile: Type.String(),
+  redirectUris: Type.Array(Type.String()),
+  scopes: Type.Optional(Type.Array(Type.String())),
+  tlsClientAuthSubjectDn: Type.Optional(Type.String()),
+  jwksUri: Type.Optional(Type.String()),
+  keyIds: Type.Array(Type.String()),
+});
+const OneTpp = { 200: Type.Object({ tpp: TppDetail }) };
+const Revoked = { 200: Type.Object({ revokedGrants: Type.Integer() }) };
+const Grants = Type.Object({
+  grants: Type.Array(
+    Type.Object({ grantId: Type.String(), customerId: Type.String(), scopes: Type.Array(Type.String()), grantedAt: Instant, lastUsedAt: Type.Union([Instant, Type.Null()]), expiresAt: Instant }),
+  ),
+});
+const Traffic = Type.Object({
+  traffic: Type.Object({
+    since: Instant,
+    lines: Type.Array(Type.Object({ route: Type.String(), method: Type.String(), statusClass: Type.Integer(), calls: Type.Integer() })),
+    recentErrors: Type.Array(
+      Type.Object({ seq: Type.Integer(), at: Type.String(), route: Type.String(), method: Type.String(), status: Type.Integer(), customerId: Type.Optional(Type.String()), interactionId: Type.Optional(Type.String()) }),
+    ),
+  }),
+});
+const SecurityEvents = Type.Object({
+  securityEvents: Type.Array(
+    Type.Object({
+      eventId: Type.Integer(),
+      occurredAt: Instant,
+      kind: Type.String(),
+      customerId: Nullable(Type.String()),
+      grantId: Nullable(Type.String()),
+      interactionId: Nullable(Type.String()),
+      sourceAddress: Nullable(Type.String()),
+      detail: Type.String(),
+    }),
+  ),
+});
+const AuditPage = Type.Object({
+  entries: Type.Array(Type.Object({ seq: Type.Integer(), at: Type.String(), action: Type.String(), facts: Type.Record(Type.String(), Type.Unknown()) })),
+  nextBeforeSeq: Type.Optional(Type.Integer()),
+});
+const Verification = Type.Object({ intact: Type.Boolean(), entries: Type.Integer(), seq: Type.Optional(Type.Integer()), problem: Type.Optional(Type.String()) });
+
 class AdminApiError extends Error {
   constructor(
     readonly statusCode: number,
@@ -103,63 +162,63 @@ export const adminApiPlugin: FastifyPluginAsyncTypebox<AdminApiOptions> = async 
   });
   const actor = (request: FastifyRequest): OperatorActor => request.operatorActor!;
 
-  app.get('/tpps', async () => ({ tpps: await listTpps(db) }));
+  app.get('/tpps', { schema: { response: { 200: Type.Object({ tpps: Type.Array(Type.Object(TppSummary)) }) } } }, async () => ({ tpps: await listTpps(db) }));
 
-  app.post('/tpps', { schema: { body: OnboardBody }, bodyLimit: BODY_BYTES_MAX }, async (request, reply) => {
+  app.post('/tpps', { schema: { body: OnboardBody, response: { 201: Type.Object({ clientId: Type.String(), tpp: TppDetail }) } }, bodyLimit: BODY_BYTES_MAX }, async (request, reply) => {
     const onboarded = await tppAdmin.onboard(actor(request), request.body);
     return reply.code(201).send({ clientId: onboarded.clientId, tpp: await tppDetail(db, onboarded.clientId) });
   });
 
-  app.get('/tpps/:clientId', { schema: { params: ClientParams } }, async (request) => ({ tpp: await tppDetail(db, request.params.clientId) }));
+  app.get('/tpps/:clientId', { schema: { params: ClientParams, response: OneTpp } }, async (request) => ({ tpp: await tppDetail(db, request.params.clientId) }));
 
-  app.put('/tpps/:clientId/credentials', { schema: { params: ClientParams, body: CredentialsBody } }, async (request) => {
+  app.put('/tpps/:clientId/credentials', { schema: { params: ClientParams, body: CredentialsBody, response: OneTpp } }, async (request) => {
     await tppAdmin.rotateCredentials(actor(request), request.params.clientId, request.body);
     return { tpp: await tppDetail(db, request.params.clientId) };
   });
 
-  app.post('/tpps/:clientId/suspend', { schema: { params: ClientParams, body: Reason } }, async (request) => {
+  app.post('/tpps/:clientId/suspend', { schema: { params: ClientParams, body: Reason, response: OneTpp } }, async (request) => {
     await tppAdmin.setStatus(actor(request), request.params.clientId, 'suspended', request.body.reason);
     return { tpp: await tppDetail(db, request.params.clientId) };
   });
 
-  app.post('/tpps/:clientId/reinstate', { schema: { params: ClientParams, body: Reason } }, async (request) => {
+  app.post('/tpps/:clientId/reinstate', { schema: { params: ClientParams, body: Reason, response: OneTpp } }, async (request) => {
     await tppAdmin.setStatus(actor(request), request.params.clientId, 'active', request.body.reason);
     return { tpp: await tppDetail(db, request.params.clientId) };
   });
 
-  app.get('/tpps/:clientId/grants', { schema: { params: ClientParams } }, async (request) => {
+  app.get('/tpps/:clientId/grants', { schema: { params: ClientParams, response: { 200: Grants } } }, async (request) => {
     await tppDetail(db, request.params.clientId);
     return { grants: await tppGrants(db, request.params.clientId, new Date()) };
   });
 
-  app.post('/tpps/:clientId/grants/revoke', { schema: { params: ClientParams, body: Reason } }, async (request) => ({
+  app.post('/tpps/:clientId/grants/revoke', { schema: { params: ClientParams, body: Reason, response: Revoked } }, async (request) => ({
     revokedGrants: await tppAdmin.revokeAllGrants(actor(request), request.params.clientId, request.body.reason),
   }));
 
-  app.post('/tpps/:clientId/grants/:grantId/revoke', { schema: { params: GrantParams, body: Reason } }, async (request) => {
+  app.post('/tpps/:clientId/grants/:grantId/revoke', { schema: { params: GrantParams, body: Reason, response: Revoked } }, async (request) => {
     if (!(await tppAdmin.revokeGrant(actor(request), request.params.clientId, request.params.grantId, request.body.reason))) {
       throw new AdminApiError(404, 'not_found', 'the TPP has no live grant with this id');
     }
     return { revokedGrants: 1 };
   });
 
-  app.get('/tpps/:clientId/traffic', { schema: { params: ClientParams, querystring: TrafficQuery } }, async (request) => {
+  app.get('/tpps/:clientId/traffic', { schema: { params: ClientParams, querystring: TrafficQuery, response: { 200: Traffic } } }, async (request) => {
     await tppDetail(db, request.params.clientId);
     const since = request.query.since ? new Date(request.query.since) : new Date(Date.now() - TRAFFIC_DEFAULT_HOURS * 3600 * 1000);
     return { traffic: await tppTraffic(db, request.params.clientId, since) };
   });
 
-  app.get('/tpps/:clientId/security-events', { schema: { params: ClientParams } }, async (request) => {
+  app.get('/tpps/:clientId/security-events', { schema: { params: ClientParams, response: { 200: SecurityEvents } } }, async (request) => {
     await tppDetail(db, request.params.clientId);
     return { securityEvents: await tppSecurityEvents(db, request.params.clientId) };
   });
 
-  app.get('/audit', { schema: { querystring: AuditQuery } }, async (request) => {
+  app.get('/audit', { schema: { querystring: AuditQuery, response: { 200: AuditPage } } }, async (request) => {
     const { from, to, limit, ...filters } = request.query;
     return readAuditLog(db, { ...filters, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined, limit: limit ?? AUDIT_PAGE_DEFAULT });
   });
 
-  app.get('/audit/verification', async () => verifyAuditChain(db));
+  app.get('/audit/verification', { schema: { response: { 200: Verification } } }, async () => verifyAuditChain(db));
 
   app.setNotFoundHandler(async () => {
     throw new AdminApiError(404, 'not_found', 'no such admin API path');
