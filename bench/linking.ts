@@ -7,6 +7,7 @@ import { CustomerBrowser } from '../test/support/browser.ts';
 import { loginAndConsent, TestTpp, type BankEndpoints } from '../test/support/tpp.ts';
 import { credentialsOf, type BenchBank, type TppCredentials } from './bank.ts';
 import { startBareProvider } from './bare-provider.ts';
+import { DEMO_CUSTOMERS } from '../src/bank/demo-data.ts';
 import { closedLoop, inWorker, type LoadResult } from './measure.ts';
 import { fmt, met, ratioOf, type BenchContext, type ScenarioResult } from './report.ts';
 
@@ -16,8 +17,8 @@ const TARGET_RATIO = 0.8;
 export interface LinkingLoad {
   endpoints: BankEndpoints;
   credentials: TppCredentials;
-  /** The bank's pages need a customer; the baseline approves by itself. */
-  customer?: { loginId: string; password: string };
+  /** The bank's pages need customers; the baseline approves by itself. */
+  customers?: { loginId: string; password: string }[];
   durationMs: number;
   warmupMs: number;
 }
@@ -26,21 +27,27 @@ export interface LinkingLoad {
 export async function linkingFlows(load: LinkingLoad): Promise<LoadResult> {
   const tpp = await TestTpp.create(load.endpoints, load.credentials);
   const userinfo = tpp.config.serverMetadata().mtls_endpoint_aliases?.userinfo_endpoint;
-  const flow = async () => {
+  const lastLogin = new Map<string, Promise<unknown>>();
+  const flow = async (_index: number, loop: number) => {
+    const customer = load.customers?.[loop % load.customers.length];
     const variant = { requestMethod: 'par', responseMode: 'jarm' } as const;
     const browser = new CustomerBrowser(load.endpoints.caCertificatePem, tpp.redirectUri);
     try {
       const { url, checks } = await tpp.authorizationUrl(variant);
       let tppUrl: string;
-      if (load.customer) {
-        tppUrl = await loginAndConsent(browser, url.href, load.customer);
+      if (customer) {
+        // A passkey's signature counter must grow, so one customer's logins never overlap.
+        const previous = lastLogin.get(customer.loginId) ?? Promise.resolve();
+        const login = previous.then(() => loginAndConsent(browser, url.href, customer));
+        lastLogin.set(customer.loginId, login.catch(() => undefined));
+        tppUrl = await login;
       } else {
         const result = await browser.open(url.href);
         if (!('tppUrl' in result)) throw new Error(`auto-approval did not return to the TPP: ${result.status}`);
         tppUrl = result.tppUrl;
       }
       const tokens = await tpp.redeem(tppUrl, checks, variant);
-      if (load.customer) {
+      if (customer) {
         const balances = await tpp.api('/accounts/balances', tokens.accessToken);
         if (balances.status !== 200) throw new Error(`balances answered ${balances.status}`);
       } else {
@@ -67,7 +74,7 @@ export async function linkingScenario(ctx: BenchContext, bench: BenchBank): Prom
   const run = (load: LinkingLoad) => inWorker<LoadResult>(new URL(import.meta.url), 'linkingFlows', load, durationMs + warmupMs + 60_000);
   try {
     ctx.log(`  Ginko: ${FLOWS_IN_FLIGHT} flows in flight, ${durationMs} ms`);
-    const ginko = await run({ endpoints: { issuer: bench.bank.config.browser.publicUrl, mtlsUrl: bench.bank.config.mtls.publicUrl, caCertificatePem: bench.bank.pki.caCertificatePem }, credentials, customer: bench.customer, durationMs, warmupMs });
+    const ginko = await run({ endpoints: { issuer: bench.bank.config.browser.publicUrl, mtlsUrl: bench.bank.config.mtls.publicUrl, caCertificatePem: bench.bank.pki.caCertificatePem }, credentials, customers: [...DEMO_CUSTOMERS], durationMs, warmupMs });
     ctx.log(`  baseline: bare oidc-provider with auto-approval, ${durationMs} ms`);
     const baseline = await run({ endpoints: { issuer: bare.issuer, mtlsUrl: bare.mtlsUrl, caCertificatePem: bare.caCertificatePem }, credentials, durationMs, warmupMs });
     return linkingResult(ginko, baseline);

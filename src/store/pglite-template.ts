@@ -1,12 +1,12 @@
 // A fresh embedded store starts from a copy of a cluster that already holds the schema, instead of running
 // initdb and every migration: initdb in WASM took 11 s of the sandbox's 11.5 s cold start (bench/profiles.md,
 // scenario 6), and the migrations several more; the copy takes about one. The first fresh store on a machine
-// does the work and keeps the result under node_modules/.cache, named after the PGlite version and a hash
+// (or `npm install`, through prepare-template.ts) does the work and keeps the result under node_modules/.cache, named after the PGlite version and a hash
 // of the migration files, so any change to either makes a new one; every later fresh store (a new data
 // folder, an in-memory test store) is unpacked from it. The copy is taken right after the migrations,
 // before anything else writes: it holds the schema and nothing of any bank.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
@@ -17,6 +17,8 @@ const PGLITE_FOLDER = join(dirname(fileURLToPath(import.meta.resolve('@electric-
 const CACHE_FOLDER = join(PGLITE_FOLDER, '..', '..', '.cache', 'ginko');
 const MIGRATIONS_FOLDER = join(import.meta.dirname, 'migrations');
 const TEMPLATE_PATTERN = /^pglite-.+-schema-[0-9a-f]+\.tar\.gz$/;
+/** Templates kept at most (the newest). */
+const TEMPLATES_KEPT = 4;
 
 let templateFile: string | undefined;
 
@@ -48,7 +50,10 @@ export async function keepClusterTemplate(pglite: PGlite): Promise<void> {
     const partial = `${file}.${process.pid}.partial`;
     writeFileSync(partial, archive);
     renameSync(partial, file);
-    for (const old of readdirSync(CACHE_FOLDER)) if (TEMPLATE_PATTERN.test(old) && join(CACHE_FOLDER, old) !== file) rmSync(join(CACHE_FOLDER, old), { force: true });
+    // Older schemas go, but not the last few: checkouts of other branches may share this node_modules.
+    const kept = readdirSync(CACHE_FOLDER).filter((name) => TEMPLATE_PATTERN.test(name)).map((name) => join(CACHE_FOLDER, name));
+    kept.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+    for (const old of kept.slice(TEMPLATES_KEPT)) rmSync(old, { force: true });
   } catch {
     // Nothing lost but time on the next fresh start.
   }
