@@ -117,10 +117,10 @@ describe('login methods and what the ID token says', () => {
   });
 
   test('a passkey answer works once, for its own interaction and origin', async () => {
-    const passkey = await softwarePasskeyFor(new CustomerBrowser(bank.pki.caCertificatePem, tpp.redirectUri), bank.config.browser.publicUrl, tanaka);
     const first = await loginPage();
     const second = await loginPage();
     try {
+      const passkey = await softwarePasskeyFor(first.browser, bank.config.browser.publicUrl, tanaka);
       const origin = bank.config.browser.publicUrl;
       const form = passkeyFormOf(first.login, 'login')!;
       // Signed for a look-alike site: the browser would put that site's origin in the client data.
@@ -164,6 +164,25 @@ describe('login methods and what the ID token says', () => {
       await tpp.redeem(done.tppUrl, checks, PAR_JARM);
       const result = await tpp.api(`/transfer/request-result?accountId=${TANAKA_ACCOUNT}&applyNo=${applyNo}`, accessToken);
       assert.equal(result.body.resultCode, '1');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test("a customer's passkeys page lists and removes only their own passkeys", async () => {
+    const origin = bank.config.browser.publicUrl;
+    const browser = new CustomerBrowser(bank.pki.caCertificatePem, tpp.redirectUri);
+    try {
+      const tanakaKey = await softwarePasskeyFor(browser, origin, tanaka);
+      const login = expectPage(await browser.open(`${origin}/my/login`), 'login');
+      expectPage(await browser.submit(login, '/my/login', { loginId: sato.loginId, password: sato.password, totp: await nextTotpCode(sato.loginId) }), 'connected apps');
+      const page = expectPage(await browser.open(`${origin}/my/passkeys`), 'passkeys');
+      const tanakaId = tanakaKey.credentialId.toString('base64url');
+      assert.ok(!page.html.includes(tanakaId), "another customer's passkey is not listed");
+      // A hand-made removal of tanaka's passkey, with sato's own session and token: nothing is removed.
+      const done = expectPage(await browser.submit(page, '/my/passkeys/remove', { credentialId: tanakaId }), 'passkeys again');
+      assert.doesNotMatch(done.html, /パスキーを削除しました/);
+      assert.equal((await bank.store.db.selectFrom('customer_passkeys').select('credential_id').where('credential_id', '=', tanakaId).execute()).length, 1);
     } finally {
       await browser.close();
     }
