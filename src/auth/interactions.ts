@@ -46,6 +46,12 @@ type Form = Record<string, string | string[] | undefined>;
 /** Login IDs and passwords longer than this are refused before any work is done. */
 const MAX_CREDENTIAL_LENGTH = 128;
 
+/**
+ * The login result carries the language the customer chose on the login page: oidc-provider hands it to the
+ * next interaction (consent, approval) as `lastSubmission`, whose URL has no `?lang`.
+ */
+const LANGUAGE_KEY = 'ginkoLanguage';
+
 /** Every page lives under this prefix; anything else below it gets the HTML 404 page. */
 export const INTERACTION_PREFIX = '/interaction';
 
@@ -78,7 +84,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
 
   app.get<{ Params: Params; Querystring: { lang?: string } }>('/:uid', async (request, reply) => {
     const details = await pendingInteraction(request, reply);
-    const lang = languageOf(request.query.lang, details.params.ui_locales);
+    const lang = languageOf(request.query.lang, details.lastSubmission?.[LANGUAGE_KEY], details.params.ui_locales);
     if (details.prompt.name === 'login') return showLogin(reply, details, lang, 200, {});
     const tppName = await tppNameOf(provider, details.params.client_id);
     if (transferDetailsOf(details.params.authorization_details)) return sendTransferApproval(reply, details, lang, tppName, false);
@@ -98,7 +104,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
       const problem: LoginProblem = outcome.retryAfter ? { kind: 'throttled', until: outcome.retryAfter, locked: outcome.locked } : { kind: 'credentials' };
       return showLogin(reply, details, lang, outcome.retryAfter ? 429 : 401, { problem, loginId });
     }
-    return finish(request, reply, { login: loginResult(outcome.customer.customerId, { kind: 'password-and-code' }) });
+    return finish(request, reply, { login: loginResult(outcome.customer.customerId, { kind: 'password-and-code' }), [LANGUAGE_KEY]: lang });
   });
 
   app.post<{ Params: Params; Body: Form }>('/:uid/passkey', async (request, reply) => {
@@ -108,7 +114,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     if (!methodAllowed('passkey', essentialAcrs(details.params.claims))) throw new errors.InvalidRequest('this app does not accept a passkey login');
     const use = await passkeyLogin(db, passkeyParty, `login:${details.uid}`, field(request.body, 'credential') ?? '', loginContext(details, request.id), new Date());
     if (!use) return showLogin(reply, details, lang, 401, { problem: { kind: 'passkey' } });
-    return finish(request, reply, { login: loginResult(use.customerId, { kind: 'passkey', backedUp: use.backedUp }) });
+    return finish(request, reply, { login: loginResult(use.customerId, { kind: 'passkey', backedUp: use.backedUp }), [LANGUAGE_KEY]: lang });
   });
 
   app.post<{ Params: Params; Body: Form }>('/:uid/consent', async (request, reply) => {

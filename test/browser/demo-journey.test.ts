@@ -221,7 +221,7 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await context.close();
   });
 
-  test('English: the bank’s switch on its login page, and the app asking the bank for its own language', async () => {
+  test('English: the bank’s switch on its login page lasts to the consent, and the app asking the bank for its own language', async () => {
     const { context, page } = await newPage();
     await toBank(page);
     assert.equal(await page.locator('html').getAttribute('lang'), 'ja');
@@ -229,8 +229,14 @@ describe('the demo TPP app in Chromium', { skip }, () => {
     await page.getByRole('heading', { name: 'Log in', exact: true }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     await screenshot(page, 'demo-10-bank-login-en');
+    // The choice outlives the login: the consent page that follows speaks English too.
+    await bankLogin(page, suzuki);
+    await page.getByRole('heading', { name: 'Allow access' }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
 
-    // The app in English sends ui_locales=en, so the bank speaks English from the first page to the consent.
+    // The app in English sends ui_locales=en, so the bank speaks English from the first page to the consent
+    // (in a browser that is not logged in at the bank any more).
+    await context.clearCookies();
     await page.goto(demoUrl);
     await page.getByRole('link', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Link your bank account' }).waitFor();
