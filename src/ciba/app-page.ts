@@ -2,12 +2,12 @@
 // each with the TPP, what it asks for in words, the binding message to compare with the TPP's app, the
 // accounts to share, and approve or deny. Server-rendered, escaped by construction, no script.
 import { SCOPES } from '../auth/scopes.ts';
-import { APPROVALS_PATH, logoutForm, myNav } from '../customer/pages.ts';
+import { APPROVALS_PATH, myPage } from '../customer/pages.ts';
 import type { DepositAccount } from '../bank/accounts.ts';
 import { accountLabel } from '../bank/accounts.ts';
 import { csrfField } from '../web/csrf.ts';
 import { html } from '../web/html.ts';
-import { languageSwitch, page, type Language } from '../web/layout.ts';
+import type { Language } from '../web/layout.ts';
 import { asksForAccounts, type DecisionOutcome, type PendingApproval } from './approvals.ts';
 
 /** A request lives minutes: the time of day in Japan is what the customer needs. */
@@ -54,15 +54,13 @@ const TEXT = {
 
 export function approvalsPage(input: { lang: Language; csrf: string; pending: PendingApproval[]; accounts: DepositAccount[]; outcome?: DecisionOutcome | undefined }): string {
   const t = TEXT[input.lang];
-  return page({
-    lang: input.lang,
+  return myPage({
+    ...input,
+    path: APPROVALS_PATH,
     title: t.title,
-    headerActions: logoutForm(input.lang, input.csrf),
-    body: html`${myNav(input.lang, APPROVALS_PATH)}<h1>${t.title}</h1>
-${input.outcome ? html`<p class="notice" role="status">${t.outcomes[input.outcome]}</p>` : ''}
+    body: html`${input.outcome ? html`<p class="notice" role="status">${t.outcomes[input.outcome]}</p>` : ''}
 <p>${t.lead}</p>
-${input.pending.length === 0 ? html`<p>${t.none}</p>` : input.pending.map((request) => approvalForm(request, input))}
-${languageSwitch(input.lang, APPROVALS_PATH)}`,
+${input.pending.length === 0 ? html`<p>${t.none}</p>` : input.pending.map((request) => approvalForm(request, input))}`,
   });
 }
 

@@ -156,16 +156,26 @@ ${languageSwitch(input.lang, LOGIN_PATH)}`,
 
 export function connectedAppsPage(input: { lang: Language; csrf: string; customerName: string; apps: ConnectedApp[]; revoked?: boolean }): string {
   const t = TEXT[input.lang];
-  return page({
-    lang: input.lang,
+  return myPage({
+    ...input,
+    path: CONNECTED_APPS_PATH,
     title: t.appsTitle,
-    headerActions: logoutForm(input.lang, input.csrf),
-    body: html`${myNav(input.lang, CONNECTED_APPS_PATH)}<h1>${t.appsTitle}</h1>
-<p class="muted">${input.customerName}</p>
+    body: html`<p class="muted">${input.customerName}</p>
 ${input.revoked ? html`<p class="notice" role="status">${t.revoked}</p>` : ''}
 <p>${t.appsLead}</p>
-${input.apps.length === 0 ? html`<p>${t.none}</p>` : input.apps.map((app) => connectedApp(app, input.lang, input.csrf))}
-${languageSwitch(input.lang, CONNECTED_APPS_PATH)}`,
+${input.apps.length === 0 ? html`<p>${t.none}</p>` : input.apps.map((app) => connectedApp(app, input.lang, input.csrf))}`,
+  });
+}
+
+/** The frame of a page behind the customer's login: logout, the pages' links, the title, the language switch. */
+export function myPage(input: { lang: Language; csrf: string; path: string; title: string; body: Markup }): string {
+  return page({
+    lang: input.lang,
+    title: input.title,
+    headerActions: logoutForm(input.lang, input.csrf),
+    body: html`${myNav(input.lang, input.path)}<h1>${input.title}</h1>
+${input.body}
+${languageSwitch(input.lang, input.path)}`,
   });
 }
 
