@@ -2,9 +2,8 @@
 // initdb and the migrations run now and leave their cluster as the template every fresh store starts from
 // (pglite-template.ts); `npm start` on a fresh clone then skips them. It never fails an install: without a
 // template the first start just does the work itself.
-import { openStore } from './db.ts';
-
 try {
+  const { openStore } = await import('./db.ts');
   const store = await openStore({ inMemory: true });
   await store.close();
 } catch (error) {
