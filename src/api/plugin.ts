@@ -14,6 +14,7 @@ import type { DpopResourceOptions } from './dpop.ts';
 import { accountRoutes } from './accounts.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from '../bank/transfers/policy.ts';
 import { transferRoutes } from './transfers.ts';
+import { ACCOUNT_ID_PATTERN } from './transfer-schemas.ts';
 import { apiErrorHandler, methodNotAllowed, notFound, unknownQueryParameters } from './errors.ts';
 import { bankApiGuard, type ClientCertificateThumbprintSource, socketCertificateThumbprint } from './guard.ts';
 
@@ -63,6 +64,8 @@ async function responseHeaders(_request: FastifyRequest, reply: FastifyReply): P
  * Written before the response leaves (onSend), through the node's group commit: a response is never
  * seen without its entry, and concurrent calls share one commit.
  */
+const ACCOUNT_ID_SHAPE = new RegExp(ACCOUNT_ID_PATTERN);
+
 function auditAccess(audit: AuditGroupCommit) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // A request a quota refused (http/quotas.ts) never reached the API: it is counted in the metrics,
@@ -73,7 +76,8 @@ function auditAccess(audit: AuditGroupCommit) {
       clientId: request.bankAccess?.clientId ?? request.tokenClientId ?? undefined,
       customerId: request.bankAccess?.customerId,
       grantId: request.bankAccess?.grantId,
-      accountId: typeof query?.accountId === 'string' ? query.accountId : undefined,
+      // Only what is shaped like an account id: a malformed one is the client's text, refused with E40001, not a fact.
+      accountId: typeof query?.accountId === 'string' && ACCOUNT_ID_SHAPE.test(query.accountId) ? query.accountId : undefined,
       route: request.routeOptions.url ?? 'unmatched',
       method: request.method,
       status: reply.statusCode,

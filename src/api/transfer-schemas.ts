@@ -5,7 +5,8 @@ import { Type, type Static } from 'typebox';
 
 const digits = (min: number, max: number) => Type.String({ pattern: `^[0-9]{${min},${max}}$` });
 const text = (maxLength: number) => Type.String({ maxLength });
-export const ACCOUNT_ID = Type.String({ pattern: '^[0-9]{12}$' });
+export const ACCOUNT_ID_PATTERN = '^[0-9]{12}$';
+export const ACCOUNT_ID = Type.String({ pattern: ACCOUNT_ID_PATTERN });
 export const APPLY_NO = Type.String({ pattern: '^[0-9]{16}$' });
 export const DATE = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
 /** Yen as a string of digits: 1 to 999,999,999,999. */

