@@ -55,7 +55,7 @@ describe('discovery (module 1, §2.3)', () => {
   });
 });
 
-describe('authorization requests that must succeed (modules 4–7, 47, 59)', () => {
+describe('authorization requests that must succeed (modules 4–8, 47, 59)', () => {
   test('no state: success, and no state back (4)', async (t) => {
     await suite.eachCase(t, async (c) => {
       const request = fapi2Request(c.openid, { state: undefined });
@@ -70,6 +70,19 @@ describe('authorization requests that must succeed (modules 4–7, 47, 59)', () 
       const nonce = randomString(64);
       const longNonce = fapi2Request(c.openid, { nonce, scope: 'accounts openid' });
       assert.equal((await idTokenOf(c, await authorizeFapi2(c.tpp, longNonce), longNonce))?.nonce, nonce);
+    }, { ...BROWSER_CASES, openid: ['openid_connect'] });
+  });
+
+  test('the claims parameter (8): identity claims the bank does not release are left out, the flow succeeds, and acr comes back', async (t) => {
+    await suite.eachCase(t, async (c) => {
+      // A bank releases no identity claims to a TPP (only `sub`, `acr`, `amr`), so the module's warnings are
+      // expected; what must hold is that asking for them does not break the flow.
+      const claims = JSON.stringify({ id_token: { name: null, email: { essential: true }, acr: null }, userinfo: { family_name: null } });
+      const request = fapi2Request(c.openid, { claims });
+      const idToken = await idTokenOf(c, await authorizeFapi2(c.tpp, request), request);
+      assert.ok(idToken?.sub);
+      assert.equal(typeof idToken?.acr, 'string');
+      for (const claim of ['name', 'email', 'family_name']) assert.equal(idToken?.[claim], undefined, claim);
     }, { ...BROWSER_CASES, openid: ['openid_connect'] });
   });
 
