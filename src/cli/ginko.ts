@@ -89,16 +89,16 @@ Ginko sandbox bank is running.
 ${demoTpp ? `  Demo TPP app (kakeibo):     ${config.demoTpp!.publicUrl}  (open it to link the demo customer's account)\n` : ''}${config.metrics ? `  Metrics and probes:         http://${config.metrics.host}:${config.metrics.port}/metrics\n` : ''}  Data folder:                ${config.dataDir}${config.databaseUrl ? '' : ' (embedded PostgreSQL)'}
   Dev CA certificate:         ${config.dataDir}/pki/ca.crt
 
-Demo customer login: ${demo.loginId} / ${demo.password}
-Transfer approvals ask for a one-time code: npx ginko totp ${demo.loginId}
-  (or add the secret ${DEMO_TOTP_SECRETS[demo.loginId]} to an authenticator app)
+Demo customer login: ${demo.loginId} / ${demo.password} and a one-time code: npx ginko totp ${demo.loginId}
+  (or add the secret ${DEMO_TOTP_SECRETS[demo.loginId]} to an authenticator app); the same code approves transfers.
+  A passkey can be added at ${config.browser.publicUrl}/my/passkeys and then replaces all three.
 
 Operator console: ${config.browser.publicUrl}/operator  (demo operator, role admin: ${DEMO_OPERATOR.name} / ${DEMO_OPERATOR.password};
   one-time code: npx ginko totp ${DEMO_OPERATOR.name}, or the secret ${DEMO_OPERATOR.totpSecretBase32})
 Admin API: ${config.browser.publicUrl}/admin/api/v1  (Authorization: Bearer ${DEMO_OPERATOR.apiToken})
 
 Register a TPP (in another terminal):
-  npx ginko client create --name "My App" --redirect-uri https://localhost:3000/callback --auth private_key_jwt --out ./my-tpp
+  npx ginko client create --name "My App" --redirect-uri https://localhost:4000/callback --auth private_key_jwt --out ./my-tpp
 
 Press Ctrl-C to stop.`);
   await new Promise<void>((resolve) => {
