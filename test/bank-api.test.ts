@@ -40,7 +40,6 @@ function issue(value: string, grantId: string, overrides: Partial<IssuedAccessTo
     scopes: new Set(['openid', 'accounts']),
     certificateThumbprint: CERT_A,
     dpopKeyThumbprint: undefined,
-    sessionUid: undefined,
     expiresAt: new Date(NOW.getTime() + 600_000),
     ...overrides,
   });

@@ -2,7 +2,6 @@
 // TPP's status), so that a TPP calling again costs no store round trip for it. The store says when
 // any of that changes: triggers (migration 0012) NOTIFY `ginko_access_changed` with a tag naming what
 // changed — `grant:<id>` (a token or grant deleted or changed, a consent revoked or changed),
-// `session:<uid>` (a login session ended or changed; tokens without offline_access die with it),
 // `tpp:<clientId>` (suspended, changed) or `*` — whichever path made the change: customer, operator,
 // TPP (RFC 7009), security policy, or SQL typed by hand. Nothing in the application has to remember to
 // invalidate the cache.
@@ -75,7 +74,7 @@ export class AccessCache {
     if (!this.enabled || epoch !== this.generation) return;
     this.drop(tokenValue);
     if (this.entries.size >= ENTRIES_MAX) this.drop(this.entries.keys().next().value!);
-    const tags = [`grant:${snapshot.token.grantId}`, `tpp:${snapshot.token.clientId}`, ...(snapshot.token.sessionUid ? [`session:${snapshot.token.sessionUid}`] : [])];
+    const tags = [`grant:${snapshot.token.grantId}`, `tpp:${snapshot.token.clientId}`];
     this.entries.set(tokenValue, { snapshot, tags, storedAt: now });
     for (const tag of tags) {
       let keys = this.byTag.get(tag);

@@ -13,8 +13,6 @@ export interface IssuedAccessToken {
   certificateThumbprint: string | undefined;
   /** RFC 9449 `cnf.jkt`: the thumbprint of the DPoP key the token is bound to, for FAPI 2.0 DPoP clients. */
   dpopKeyThumbprint: string | undefined;
-  /** The login session the token dies with (tokens issued without offline_access); undefined if none. */
-  sessionUid: string | undefined;
   /** When the token or its grant expires, whichever is first. */
   expiresAt: Date;
 }

@@ -22,7 +22,6 @@ export function accessTokenLookup(provider: Provider): AccessTokenLookup {
         scopes: token.scopes,
         certificateThumbprint: token['x5t#S256'],
         dpopKeyThumbprint: token.jkt,
-        sessionUid: token.expiresWithSession ? token.sessionUid : undefined,
         expiresAt: new Date(Math.min(token.exp ?? 0, grant.exp ?? Infinity) * 1000),
       };
     },

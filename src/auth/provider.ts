@@ -158,6 +158,10 @@ export function createProvider(input: AuthorizationServerInput): Provider {
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // A TPP's access lives by the customer's consent (its expiry, revocation), never by the customer's login
+    // session at the bank: oidc-provider's default ties tokens without offline_access to that session, so a
+    // later linking or transfer approval for the same TPP in the same browser silently ended them.
+    expiresWithSession: async () => false,
     // Sender-constrained refresh tokens need no rotation (RFC 9700 §4.14.2).
     rotateRefreshToken: false,
     ttl: {

@@ -14,7 +14,8 @@ import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import { certificateThumbprint } from '../../src/http/client-certificate.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
 import { readAnswer, type RawAnswer } from '../support/conformance.ts';
-import { mtlsAgent, TestTpp, type Tokens } from '../support/tpp.ts';
+import { CustomerBrowser } from '../support/browser.ts';
+import { expectPage, loginAndConsent, mtlsAgent, TestTpp, type Tokens } from '../support/tpp.ts';
 
 const tanaka = DEMO_CUSTOMERS[0]!;
 const suzuki = DEMO_CUSTOMERS[1]!;
@@ -230,6 +231,30 @@ describe('ended grants', () => {
   test('an unknown token: 401 with WWW-Authenticate', async () => {
     const response = await api('/accounts', bearer('A'.repeat(43)), tpp1.agent);
     assertInvalidToken(response);
+  });
+});
+
+describe('what does not end access', () => {
+  test("a token without offline_access lives by its consent, not the customer's bank session: linking the same TPP again in the same browser leaves it working", async () => {
+    const browser = new CustomerBrowser(bank.pki.caCertificatePem, tpp1.redirectUri);
+    const variant = { requestMethod: 'par', responseMode: 'jarm', scope: 'openid accounts' } as const;
+    try {
+      const first = await tpp1.authorizationUrl(variant);
+      const firstTokens = await tpp1.redeem(await loginAndConsent(browser, first.url.href, { loginId: tanaka.loginId, password: tanaka.password }), first.checks, variant);
+      assert.equal(firstTokens.refreshToken, undefined, 'no offline_access, no refresh token');
+
+      // The same browser, still logged in at the bank: the second linking asks only for consent.
+      const second = await tpp1.authorizationUrl(variant);
+      const consent = expectPage(await browser.open(second.url.href), 'consent');
+      const accountId = browser.form(consent, '/consent').fields.find((field) => field.name === 'accountId')!.value;
+      const back = await browser.submit(consent, '/consent', { accountId: [accountId] });
+      assert.ok('tppUrl' in back, 'the second consent returns to the TPP');
+      const secondTokens = await tpp1.redeem(back.tppUrl, second.checks, variant);
+
+      for (const tokens of [firstTokens, secondTokens]) assert.equal((await api('/accounts', bearer(tokens.accessToken), tpp1.agent)).status, 200);
+    } finally {
+      await browser.close();
+    }
   });
 });
 

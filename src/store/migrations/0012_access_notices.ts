@@ -1,6 +1,6 @@
 // Instant revocation on every node: each node caches what the API guard read (api/access-cache.ts), and
 // these triggers NOTIFY `ginko_access_changed` whenever any of it changes, whoever changes it. The tag
-// names what changed: `grant:<id>`, `session:<uid>`, `tpp:<clientId>`, or `*` when a statement touched
+// names what changed: `grant:<id>`, `tpp:<clientId>`, or `*` when a statement touched
 // too many grants to name. NOTIFY is transactional: it is sent at commit, and not at all on rollback.
 import { sql, type Kysely } from 'kysely';
 
@@ -11,11 +11,8 @@ const statements = [
    DECLARE
      tags text[];
    BEGIN
-     SELECT array_agg(DISTINCT tag) INTO tags FROM (
-       SELECT 'grant:' || grant_id AS tag FROM changed_rows WHERE model IN ('AccessToken', 'Grant') AND grant_id IS NOT NULL
-       UNION ALL
-       SELECT 'session:' || uid FROM changed_rows WHERE model = 'Session' AND uid IS NOT NULL
-     ) named;
+     SELECT array_agg(DISTINCT 'grant:' || grant_id) INTO tags FROM changed_rows
+       WHERE model IN ('AccessToken', 'Grant') AND grant_id IS NOT NULL;
      IF tags IS NULL THEN
        RETURN NULL;
      ELSIF cardinality(tags) > 100 THEN
