@@ -53,7 +53,13 @@ describe('passkeys in Chromium', { skip }, () => {
   async function clickToTpp(button: Locator): Promise<string> {
     const toTpp = page.waitForRequest((request) => request.url().startsWith(tpp.redirectUri));
     await button.click();
-    return (await toTpp).url();
+    const url = (await toTpp).url();
+    // Playwright routes no redirect target, so Chromium may try the TPP's (unresolvable) host and commit its
+    // error page: wait until the page has left the bank, or that navigation cuts into the next test's (seen in CI).
+    const deadline = Date.now() + 10_000;
+    while (page.url().startsWith(bank.config.browser.publicUrl) && Date.now() < deadline) await page.waitForTimeout(20);
+    await page.waitForLoadState('load');
+    return url;
   }
 
   test('the customer enrols a passkey on the bank’s own pages', async () => {

@@ -57,7 +57,7 @@ describe('the token endpoint (FAPI 2.0)', () => {
       assertError(await redeemFapi2(c.other, request, code), ['invalid_grant'], 'another client\'s code');
       // 56, 57: the PKCE verifier is required, and must be the right one.
       assertError(await tokenFapi2(c.tpp, { grant_type: 'authorization_code', code, redirect_uri: request.params.redirect_uri! }), ['invalid_grant', 'invalid_request'], 'no code_verifier');
-      assertError(await redeemFapi2(c.tpp, { ...request, codeVerifier: `${request.codeVerifier.slice(0, -1)}x` }, code), ['invalid_grant'], 'wrong code_verifier');
+      assertError(await redeemFapi2(c.tpp, { ...request, codeVerifier: `${request.codeVerifier.slice(0, -1)}${request.codeVerifier.endsWith('x') ? 'y' : 'x'}` }, code), ['invalid_grant'], 'wrong code_verifier');
       // 32: without the sender-constraint proof (no certificate on the connection, or no DPoP proof).
       if (c.constraint === 'dpop') {
         assertError(await redeemFapi2(c.tpp, request, code, { dpop: null }), ['invalid_grant', 'invalid_request', 'invalid_dpop_proof'], 'no DPoP proof');
