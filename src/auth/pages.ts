@@ -7,6 +7,7 @@ import { csrfField } from '../web/csrf.ts';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../web/security-headers.ts';
 import { passkeyForm, passkeyScriptTag } from '../web/passkey-script.ts';
 import { SCOPES } from './scopes.ts';
+import { LOGIN_TEXT } from '../web/login-text.ts';
 
 export interface AccountChoice {
   accountId: string;
@@ -15,20 +16,14 @@ export interface AccountChoice {
 
 const TEXT = {
   ja: {
+    ...LOGIN_TEXT.ja,
     loginTitle: 'ログイン',
     loginLead: (tpp: string) => `${tpp} があなたの口座への接続を求めています。まず銀行にログインしてください。`,
     transferLoginLead: (tpp: string) => `${tpp} から振込の承認を求められています。まず銀行にログインしてください。次の画面で振込の内容を確かめます。`,
     passkeyLogin: 'パスキーでログイン',
     passwordHeading: 'パスワードでログイン',
     passwordLead: 'パスキーをお持ちでない方は、ログインID、パスワードと認証アプリのワンタイムパスワードを入力してください。',
-    loginId: 'ログインID',
-    password: 'パスワード',
-    totp: 'ワンタイムパスワード（6桁）',
-    login: 'ログイン',
     cancel: 'やめる',
-    badLogin: 'ログインIDまたはパスワード、ワンタイムパスワードが正しくありません。',
-    backoff: (time: string) => `ログインに続けて失敗しました。${time} を過ぎてからもう一度お試しください。`,
-    locked: (time: string) => `ログインに続けて失敗したため、このログインIDは ${time} までロックされています。`,
     passkeyFailed: 'パスキーを確認できませんでした。もう一度お試しください。',
     passkeyCancelled: 'パスキーの操作が完了しませんでした。もう一度お試しください。',
     passkeyUnsupported: 'このブラウザーではパスキーを使えません。',
@@ -46,20 +41,14 @@ const TEXT = {
     errorLead: '接続元のアプリに戻って、もう一度お試しください。',
   },
   en: {
+    ...LOGIN_TEXT.en,
     loginTitle: 'Log in',
     loginLead: (tpp: string) => `${tpp} asks to connect to your accounts. First log in to the bank.`,
     transferLoginLead: (tpp: string) => `${tpp} asks you to approve a transfer. First log in to the bank; the next page shows the transfer.`,
     passkeyLogin: 'Log in with a passkey',
     passwordHeading: 'Log in with a password',
     passwordLead: 'No passkey yet? Enter your login ID, password and the one-time code from your authenticator app.',
-    loginId: 'Login ID',
-    password: 'Password',
-    totp: 'One-time code (6 digits)',
-    login: 'Log in',
     cancel: 'Cancel',
-    badLogin: 'The login ID, password or one-time code is not correct.',
-    backoff: (time: string) => `Several logins in a row failed. Try again after ${time}.`,
-    locked: (time: string) => `After repeated failed logins this login ID is locked until ${time}.`,
     passkeyFailed: 'The passkey could not be verified. Please try again.',
     passkeyCancelled: 'The passkey step did not complete. Please try again.',
     passkeyUnsupported: 'This browser cannot use passkeys.',

@@ -7,6 +7,7 @@ import { SCOPES } from '../auth/scopes.ts';
 import type { ConnectedApp } from './connected-apps.ts';
 import { RECENT_ACCESS_PER_APP, type ApiAccess, type ApiOperation } from './recent-access.ts';
 import type { SessionLimits } from './sessions.ts';
+import { LOGIN_TEXT } from '../web/login-text.ts';
 
 export const MY_PREFIX = '/my';
 export const LOGIN_PATH = `${MY_PREFIX}/login`;
@@ -20,15 +21,9 @@ export const APPROVALS_PATH = `${MY_PREFIX}/approvals`;
 
 const TEXT = {
   ja: {
+    ...LOGIN_TEXT.ja,
     loginTitle: 'ログイン',
     loginLead: '連携サービスやパスキーの管理には、ログインIDとパスワード、認証アプリのワンタイムパスワードが必要です。',
-    loginId: 'ログインID',
-    password: 'パスワード',
-    totp: 'ワンタイムパスワード（6桁）',
-    login: 'ログイン',
-    badLogin: 'ログインIDまたはパスワード、ワンタイムパスワードが正しくありません。',
-    backoff: (time: string) => `ログインに続けて失敗しました。${time} を過ぎてからもう一度お試しください。`,
-    locked: (time: string) => `ログインに続けて失敗したため、このログインIDは ${time} までロックされています。`,
     sessionEnded: (idle: string, max: string) => `ログインの有効時間（操作がないまま${idle}、または通算${max}）が過ぎたため、ログアウトしました。もう一度ログインしてください。`,
     logout: 'ログアウト',
     appsTitle: '連携サービス管理',
@@ -62,15 +57,9 @@ const TEXT = {
     approvals: '承認待ち',
   },
   en: {
+    ...LOGIN_TEXT.en,
     loginTitle: 'Log in',
     loginLead: 'To manage connected apps and passkeys, log in with your login ID, password and the one-time code from your authenticator app.',
-    loginId: 'Login ID',
-    password: 'Password',
-    totp: 'One-time code (6 digits)',
-    login: 'Log in',
-    badLogin: 'The login ID, password or one-time code is not correct.',
-    backoff: (time: string) => `Several logins in a row failed. Try again after ${time}.`,
-    locked: (time: string) => `After repeated failed logins this login ID is locked until ${time}.`,
     sessionEnded: (idle: string, max: string) => `Your session has ended (${idle} without activity, or ${max} in all). Please log in again.`,
     logout: 'Log out',
     appsTitle: 'Connected apps',
