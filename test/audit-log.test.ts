@@ -92,6 +92,21 @@ for (const driver of ['pglite', 'postgres'] as const) {
       assert.deepEqual(await verifyAuditChain(store.db), { intact: true, entries: ENTRIES + 300 + singles.length });
     });
 
+    test('group commit: a batch is chained in the order of its appends, each body as audit_append writes it', async () => {
+      await freshChain();
+      const node = new AuditGroupCommit(store.db);
+      // The first goes alone; the rest wait for it and go as one batch.
+      const ids = Array.from({ length: 40 }, (_, i) => `order-${i}`);
+      await Promise.all(ids.map((interactionId, i) => node.append('api.access', { interactionId, status: 200, accountId: i % 2 === 0 ? undefined : '100011234567' })));
+      await appendAudit(store.db, 'api.access', { interactionId: 'single', status: 200, accountId: '100011234567' });
+      const rows = await sql<{ seq: number; body: string }>`SELECT seq, body FROM audit_log WHERE seq > ${ENTRIES} ORDER BY seq`.execute(store.db);
+      const bodies = rows.rows.map((row) => JSON.parse(row.body) as Record<string, unknown>);
+      assert.deepEqual(bodies.map((body) => body.interactionId), [...ids, 'single']);
+      const withoutTime = (body: string) => body.replace(/"at": "[^"]+", "seq": \d+, /, '');
+      assert.equal(withoutTime(rows.rows[1]!.body).replace('order-1', 'single'), withoutTime(rows.rows.at(-1)!.body), 'same facts, same text either way');
+      assert.deepEqual(await verifyAuditChain(store.db), { intact: true, entries: ENTRIES + ids.length + 1 });
+    });
+
     test('an edited entry', async () => {
       await freshChain();
       await sql`UPDATE audit_log SET body = replace(body, '"status": 200', '"status": 403') WHERE seq = 5`.execute(store.db);

@@ -1,8 +1,9 @@
 // Group commit for audit entries that are not part of a larger transaction (every bank API call is one).
 // Appending one entry per call serialised every call on the chain-head row, one commit each. Here the
 // entries that arrive while a batch is being written wait, and go together as the next batch: one
-// statement, one commit, one hold of the head row. A caller's promise settles only when its entry is
-// committed (or its batch failed), so a response waiting on it is never sent ahead of its audit entry.
+// statement, one commit, one read and one write of the head row. A caller's promise settles only when
+// its entry is committed (or its batch failed), so a response waiting on it is never sent ahead of its
+// audit entry.
 // Alone, an entry is written at once; the batches grow only with the load.
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
@@ -52,8 +53,9 @@ export class AuditGroupCommit {
       const batch = this.pending.splice(0, BATCH_ENTRIES_MAX);
       const entries = JSON.stringify(batch.map(({ action, facts }) => ({ action, facts })));
       try {
-        // One statement is one transaction; audit_append (migration 0003) chains each entry in turn.
-        await sql`SELECT audit_append(e.action, e.facts) FROM jsonb_to_recordset(${entries}::jsonb) AS e(action text, facts jsonb)`.execute(this.db);
+        // One statement is one transaction; audit_append_batch (migration 0014) takes the chain head once
+        // and chains the entries in array order.
+        await sql`SELECT audit_append_batch(${entries}::jsonb)`.execute(this.db);
         for (const entry of batch) entry.settle();
       } catch (error) {
         for (const entry of batch) entry.settle(error);

@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Database } from './schema.ts';
 import { assertMigrated, migrateToLatest } from './migrations/index.ts';
 import { clusterTemplate, keepClusterTemplate } from './pglite-template.ts';
+import { PreparingClient } from './prepared-statements.ts';
 
 export type Db = Kysely<Database>;
 
@@ -119,7 +120,7 @@ function openPostgres(connectionString: string, poolSize: number, onConnectionLo
       return pg.types.getTypeParser(oid, format);
     },
   };
-  const pool = new pg.Pool({ connectionString, max: poolSize, types: types as pg.CustomTypesConfig });
+  const pool = new pg.Pool({ connectionString, max: poolSize, types: types as pg.CustomTypesConfig, Client: PreparingClient });
   // Idle clients report through the pool. A client lent out (say, idle inside a transaction) emits the
   // error on itself as well, where nobody listens: its next query fails and reports it, so here it is
   // only kept from ending the process.

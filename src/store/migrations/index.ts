@@ -10,6 +10,8 @@ import * as m0007 from './0007_operators.ts';
 import * as m0011 from './0011_tpp_deregistration.ts';
 import * as m0012 from './0012_access_notices.ts';
 import * as m0013 from './0013_deferred_audit_triggers.ts';
+import * as m0014 from './0014_audit_batch_append.ts';
+import * as m0016 from './0016_reserved_holds_by_account.ts';
 import * as m0006 from './0006_passkeys.ts';
 import * as m0009 from './0009_backchannel_approvals.ts';
 
@@ -22,6 +24,8 @@ const migrations: Record<string, Migration> = {
   '0011_tpp_deregistration': m0011,
   '0012_access_notices': m0012,
   '0013_deferred_audit_triggers': m0013,
+  '0014_audit_batch_append': m0014,
+  '0016_reserved_holds_by_account': m0016,
   '0006_passkeys': m0006,
   '0009_backchannel_approvals': m0009,
 };
