@@ -140,6 +140,30 @@ describe('account queries', () => {
     }
   });
 
+  test('balances read at the same time (one statement) are each what that read gets alone', async () => {
+    const reads: { customerId: string; accountIds: string[]; today: string }[] = [];
+    const everyAccount = (await Promise.all(DEMO_CUSTOMERS.map((demo) => customerAccounts(store.db, demo.customerId)))).flat().map((a) => a.accountId);
+    for (const demo of DEMO_CUSTOMERS) {
+      const own = (await customerAccounts(store.db, demo.customerId)).map((a) => a.accountId);
+      for (const today of [TODAY, firstDayOfMonth(TODAY), addDays(TODAY, -45)]) {
+        reads.push({ customerId: demo.customerId, accountIds: own, today });
+        // Reversed with a repeat, and with everyone's accounts: the order and the owner still rule.
+        reads.push({ customerId: demo.customerId, accountIds: [...own].reverse().concat(own[0]!), today });
+        reads.push({ customerId: demo.customerId, accountIds: everyAccount, today });
+      }
+    }
+    const alone = [];
+    for (const read of reads) alone.push(await customerBalances(store.db, read.customerId, read.accountIds, read.today));
+    const together = await Promise.all(reads.map((read) => customerBalances(store.db, read.customerId, read.accountIds, read.today)));
+    assert.deepEqual(together, alone);
+    // Per customer and date: the same balances whatever the order, repeats or others' accounts asked.
+    for (let i = 0; i < reads.length; i += 3) {
+      assert.ok(alone[i]!.length >= 2);
+      assert.deepEqual(alone[i + 1], alone[i]);
+      assert.deepEqual(alone[i + 2], alone[i]);
+    }
+  });
+
   test('paging walks a whole year without duplicates or gaps, with a consistent running balance', async () => {
     for (const demo of DEMO_CUSTOMERS) {
       for (const account of await customerAccounts(store.db, demo.customerId)) {

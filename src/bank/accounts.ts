@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { CompiledQuery, type InferResult, sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { GroupRead } from '../store/group-read.ts';
 import { preparedQuery } from '../store/prepared-statements.ts';
 import { firstDayOfMonth } from './jst.ts';
 
@@ -93,25 +94,46 @@ export interface AccountBalance {
   previousMonthBalanceYen: number;
 }
 
+/** One customer's balances read: what customerBalances was asked. */
+interface BalancesRead {
+  customerId: string;
+  accountIds: readonly string[];
+  today: string;
+}
+
+/** The reads of one batch, flattened to one element per (read, account) for the query's arrays. */
+interface BalancesBatch {
+  readNumbers: number[];
+  customerIds: string[];
+  accountIds: string[];
+  todays: string[];
+  monthStarts: string[];
+}
+
 /**
- * The balances query, built once per Db and compiled with the markers below in place of its values:
- * it runs on every balances call, and building it with Kysely cost more of the bank's CPU than anything
- * else in the request (bench/profiles.md, scenario 1). The accounts travel as one array parameter, so
- * one compiled text serves any number of them, and PostgreSQL keeps it prepared per connection
- * (store/prepared-statements.ts): planning it anew took the database four times as long as running it.
+ * The balances query of a batch of reads (store/group-read.ts), built once per Db and compiled with the
+ * markers below in place of its values: it runs on every balances call, and building it with Kysely cost
+ * more of the bank's CPU than anything else in the request (bench/profiles.md, scenario 1). The reads
+ * travel as arrays, one element per (read, account), so one compiled text serves any batch, and
+ * PostgreSQL keeps it prepared per connection (store/prepared-statements.ts): planning it anew took the
+ * database four times as long as running it. Rows come in read order, then as one read's would.
  */
-function balancesQuery(db: Db, p: { customerId: string; accountIds: string; today: string; monthStart: string }) {
+function balancesQuery(db: Db, p: { [K in keyof BalancesBatch]: string }) {
+  const reads = sql<{ read_number: number; customer_id: string; account_id: string; today: string; month_start: string }>`unnest(${p.readNumbers}::int[], ${p.customerIds}::text[], ${p.accountIds}::text[], ${p.todays}::date[], ${p.monthStarts}::date[])`.as<'r'>(
+    sql`r(read_number, customer_id, account_id, today, month_start)`,
+  );
   return db
-    .selectFrom('accounts as a')
-    .select(['a.account_id', 'a.account_type_code', 'a.account_type_name', 'a.currency_code', 'a.balance_yen'])
+    .selectFrom(reads)
+    .innerJoin('accounts as a', (join) => join.onRef('a.account_id', '=', 'r.account_id').onRef('a.customer_id', '=', 'r.customer_id').on('a.kind', '=', 'customer'))
+    .select(['r.read_number', 'a.account_id', 'a.account_type_code', 'a.account_type_name', 'a.currency_code', 'a.balance_yen'])
     .select((eb) => {
       // The balance after the account's last posting dated before `date`.
-      const balanceBefore = (date: string) =>
+      const balanceBefore = (date: 'r.today' | 'r.month_start') =>
         eb
           .selectFrom('postings as p')
           .select('p.balance_after_yen')
           .whereRef('p.account_id', '=', 'a.account_id')
-          .where('p.transaction_date', '<', date)
+          .whereRef('p.transaction_date', '<', date)
           .orderBy('p.transaction_date', 'desc')
           .orderBy('p.posting_id', 'desc')
           .limit(1);
@@ -121,11 +143,9 @@ function balancesQuery(db: Db, p: { customerId: string; accountIds: string; toda
         .select(sql<number>`coalesce(sum(t.transfer_amount_yen + t.fee_yen), 0)::bigint`.as('held'))
         .whereRef('t.account_id', '=', 'a.account_id')
         .where('t.status', '=', 'reserved');
-      return [balanceBefore(p.today).as('previous_day_balance_yen'), balanceBefore(p.monthStart).as('previous_month_balance_yen'), heldYen.as('held_yen')];
+      return [balanceBefore('r.today').as('previous_day_balance_yen'), balanceBefore('r.month_start').as('previous_month_balance_yen'), heldYen.as('held_yen')];
     })
-    .where('a.customer_id', '=', p.customerId)
-    .where('a.kind', '=', 'customer')
-    .where(sql<boolean>`a.account_id = any(${p.accountIds}::text[])`)
+    .orderBy('r.read_number')
     .orderBy('a.primary_account_code')
     .orderBy('a.account_id');
 }
@@ -133,30 +153,63 @@ function balancesQuery(db: Db, p: { customerId: string; accountIds: string; toda
 type BalanceRow = InferResult<ReturnType<typeof balancesQuery>>[number];
 
 /** Stand-ins for the balances query's values, replaced in its compiled parameters at each call. */
-const BALANCES_PARAMETER = { customerId: '\u0000customerId', accountIds: '\u0000accountIds', today: '\u0000today', monthStart: '\u0000monthStart' } as const;
-const compiledBalances = new WeakMap<Db, CompiledQuery<unknown>>();
+const BALANCES_PARAMETER = { readNumbers: '\u0000readNumbers', customerIds: '\u0000customerIds', accountIds: '\u0000accountIds', todays: '\u0000todays', monthStarts: '\u0000monthStarts' } as const;
+/** Reads in one statement at most, and waiting at most (beyond it the store is not keeping up). */
+const BALANCES_BATCH_READS_MAX = 100;
+const BALANCES_PENDING_READS_MAX = 10_000;
+const balancesReaders = new WeakMap<Db, GroupRead<BalancesRead, AccountBalance[]>>();
+
+function balancesReaderOf(db: Db): GroupRead<BalancesRead, AccountBalance[]> {
+  let reader = balancesReaders.get(db);
+  if (!reader) {
+    const compiled = preparedQuery(balancesQuery(db, BALANCES_PARAMETER).compile());
+    reader = new GroupRead((reads) => readBalances(db, compiled, reads), BALANCES_BATCH_READS_MAX, BALANCES_PENDING_READS_MAX);
+    balancesReaders.set(db, reader);
+  }
+  return reader;
+}
+
+async function readBalances(db: Db, compiled: CompiledQuery<BalanceRow>, reads: readonly BalancesRead[]): Promise<AccountBalance[][]> {
+  const batch: BalancesBatch = { readNumbers: [], customerIds: [], accountIds: [], todays: [], monthStarts: [] };
+  reads.forEach((read, readNumber) => {
+    const monthStart = firstDayOfMonth(read.today);
+    // Each account once, as `account_id = any(...)` would match it.
+    for (const accountId of new Set(read.accountIds)) {
+      batch.readNumbers.push(readNumber);
+      batch.customerIds.push(read.customerId);
+      batch.accountIds.push(accountId);
+      batch.todays.push(read.today);
+      batch.monthStarts.push(monthStart);
+    }
+  });
+  const values: Record<string, unknown> = Object.fromEntries(Object.entries(BALANCES_PARAMETER).map(([name, marker]) => [marker, batch[name as keyof BalancesBatch]]));
+  const parameters = compiled.parameters.map((parameter) => (typeof parameter === 'string' && Object.hasOwn(values, parameter) ? values[parameter] : parameter));
+  const { rows } = await db.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<BalanceRow>);
+  const balances: AccountBalance[][] = reads.map(() => []);
+  for (const row of rows) {
+    balances[row.read_number]!.push({
+      accountId: row.account_id,
+      accountTypeCode: present(row.account_type_code, 'account_type_code', row.account_id),
+      accountTypeName: present(row.account_type_name, 'account_type_name', row.account_id),
+      currencyCode: row.currency_code,
+      balanceYen: row.balance_yen,
+      withdrawableAmountYen: row.balance_yen - Number(row.held_yen ?? 0),
+      previousDayBalanceYen: row.previous_day_balance_yen ?? 0,
+      previousMonthBalanceYen: row.previous_month_balance_yen ?? 0,
+    });
+  }
+  return balances;
+}
 
 /**
  * Balances of the given accounts of the customer, as of JST date `today`. Past balances are the
  * balance after the account's last posting dated before the cut-off (0 before its first posting).
+ * Reads made at the same time share one statement (store/group-read.ts), so `db` is never a transaction.
  */
 export async function customerBalances(db: Db, customerId: string, accountIds: readonly string[], today: string): Promise<AccountBalance[]> {
+  assert.ok(!db.isTransaction, 'balances are read outside transactions: concurrent reads share a statement');
   if (accountIds.length === 0) return [];
-  const values: Record<string, unknown> = { [BALANCES_PARAMETER.customerId]: customerId, [BALANCES_PARAMETER.accountIds]: accountIds, [BALANCES_PARAMETER.today]: today, [BALANCES_PARAMETER.monthStart]: firstDayOfMonth(today) };
-  let compiled = compiledBalances.get(db);
-  if (!compiled) compiledBalances.set(db, (compiled = preparedQuery(balancesQuery(db, BALANCES_PARAMETER).compile())));
-  const parameters = compiled.parameters.map((parameter) => (typeof parameter === 'string' && Object.hasOwn(values, parameter) ? values[parameter] : parameter));
-  const { rows } = await db.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<BalanceRow>);
-  return rows.map((row) => ({
-    accountId: row.account_id,
-    accountTypeCode: present(row.account_type_code, 'account_type_code', row.account_id),
-    accountTypeName: present(row.account_type_name, 'account_type_name', row.account_id),
-    currencyCode: row.currency_code,
-    balanceYen: row.balance_yen,
-    withdrawableAmountYen: row.balance_yen - Number(row.held_yen ?? 0),
-    previousDayBalanceYen: row.previous_day_balance_yen ?? 0,
-    previousMonthBalanceYen: row.previous_month_balance_yen ?? 0,
-  }));
+  return balancesReaderOf(db).read({ customerId, accountIds, today });
 }
 
 /** The JST date of the account's first posting, or undefined when it has none. */
