@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import type { GinkoConfig } from './config/config.ts';
-import { openStore, type Store } from './store/db.ts';
+import { openStore, type Db, type Store } from './store/db.ts';
 import { acquireLock, releaseLock } from './store/embedded-lock.ts';
 import { loadOrCreateDevPki, type DevPki } from './pki/dev-pki.ts';
 import { fapiTlsOptions } from './http/tls.ts';
@@ -75,6 +75,11 @@ const TRANSFER_SCHEDULER_INTERVAL_MS = 1000;
 export async function startBank(config: GinkoConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningBank> {
   const embedded = !config.databaseUrl;
   const lock = embedded ? acquireLock(config.dataDir, `${config.browser.publicUrl}`) : undefined;
+  // Independent of the store: the dev PKI and the keys (RSA key generation on a first start, on the
+  // threadpool) are made while this thread opens it. Awaited below; a store that fails to open must not
+  // leave their failure unhandled.
+  const credentials = Promise.all([loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) }), loadKeys(config)]);
+  credentials.catch(noop);
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -87,12 +92,12 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
   await counters.ready();
   const stopOnFailure: (() => Promise<void>)[] = [];
   try {
-    if (config.seedDemoData) {
-      await seedDemoBank(store.db);
-      await seedDemoOperator(store.db, new Date());
-    }
-    const pki = await loadOrCreateDevPki(join(config.dataDir, 'pki'), { hostnames: hostnamesOf(config) });
-    const keys = await loadKeys(config);
+    const [pki, keys] = await credentials;
+    // The demo seed is mostly scrypt on the threadpool (four password hashes, a second of CPU): it runs
+    // while this thread makes the provider and the routes, and is done before anything listens.
+    const seeding = config.seedDemoData ? seedDemo(store.db) : Promise.resolve();
+    const seedSettled = seeding.then(noop, noop);
+    stopOnFailure.push(() => seedSettled);
     const provider = createProvider({ config, db: store.db, keys, sandboxCaPem: config.sandboxOutbound ? pki.caCertificatePem : undefined });
     metrics.instrumentProvider(provider);
     const securityEvents = new SecurityEvents(store.db, (kind, clientId) => metrics.countSecurityEvent(kind, clientId), logger);
@@ -153,6 +158,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     await mtls.register(openApiRoute, { apiPrefix: API_PREFIX, document });
     await browser.register(portalRoutes, { document, guide: portalGuide(config) });
 
+    await seeding;
     await browser.listen({ host: config.browser.host, port: config.browser.port });
     await mtls.listen({ host: config.mtls.host, port: config.mtls.port });
     const operations = config.metrics && (await createOperationsListener({ db: store.db, lifecycle, metrics, logger }));
@@ -189,6 +195,13 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     throw error;
   }
 }
+
+/** The demo customers (with a year of history) and the demo operator, their password hashes side by side. */
+async function seedDemo(db: Db): Promise<void> {
+  await Promise.all([seedDemoBank(db), seedDemoOperator(db, new Date())]);
+}
+
+const noop = () => {};
 
 function portalGuide(config: GinkoConfig) {
   const demo = DEMO_CUSTOMERS[0]!;

@@ -8,7 +8,7 @@ import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { assertMigrated, migrateToLatest } from './migrations/index.ts';
-import { clusterTemplate, keepClusterTemplate } from './pglite-template.ts';
+import { clusterTemplate, keepClusterTemplate, copyClusterTemplate } from './pglite-template.ts';
 import { PreparingClient } from './prepared-statements.ts';
 
 export type Db = Kysely<Database>;
@@ -86,7 +86,9 @@ async function openPGlite(options: StoreOptions): Promise<{ store: Store; pglite
     dataDir = join(options.dataDir, 'pgdata');
   }
   const fresh = dataDir === undefined || !existsSync(join(dataDir, 'PG_VERSION'));
-  const template = fresh ? clusterTemplate() : undefined;
+  // A new folder on disk is filled with the template's files before PGlite opens it (pglite-template.ts).
+  const copied = fresh && dataDir !== undefined && !existsSync(dataDir) && (await copyClusterTemplate(dataDir));
+  const template = fresh && !copied ? clusterTemplate() : undefined;
   const pglite = await PGlite.create(dataDir, {
     ...(template ? { loadDataDir: template } : {}),
     parsers: { [PG_TYPE_INT8]: parseInt8, [PG_TYPE_DATE]: parseDate },
@@ -109,7 +111,7 @@ async function openPGlite(options: StoreOptions): Promise<{ store: Store; pglite
       if (!pglite.closed) await pglite.close();
     },
   };
-  return { store, pglite, initialised: fresh && !template };
+  return { store, pglite, initialised: fresh && !copied && !template };
 }
 
 function openPostgres(connectionString: string, poolSize: number, onConnectionLost: (error: Error) => void): Store {
