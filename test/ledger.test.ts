@@ -1,12 +1,16 @@
-// Ledger invariants on the real embedded store: balanced entries only, balances equal to the sum of
-// postings, running balances chained, customer accounts never below zero unless explicitly allowed.
+// Ledger invariants on the real store (embedded, or PostgreSQL with GINKO_TEST_STORE=postgres): balanced
+// entries only, balances equal to the sum of postings, running balances chained, customer accounts never
+// below zero unless explicitly allowed; the store's post_journal_entry refuses what the code refuses.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
 import { INTERNAL_ACCOUNTS, ensureInternalAccounts } from '../src/bank/internal-accounts.ts';
 import { InsufficientFundsError, postJournalEntry, verifyLedger, type JournalEntryInput } from '../src/bank/ledger.ts';
 import { openStore, type Store } from '../src/store/db.ts';
+import { createScratchDatabase, type ScratchDatabase } from './support/postgres.ts';
 
 let store: Store;
+let database: ScratchDatabase | undefined;
 const ALICE = '100010000001';
 const BOB = '100010000002';
 const CLEARING = INTERNAL_ACCOUNTS.zenginClearing.accountId;
@@ -15,7 +19,8 @@ const FEES = INTERNAL_ACCOUNTS.feeIncome.accountId;
 const day = (iso: string) => new Date(iso);
 
 before(async () => {
-  store = await openStore({ inMemory: true });
+  database = process.env.GINKO_TEST_STORE === 'postgres' ? await createScratchDatabase() : undefined;
+  store = await openStore(database ? { databaseUrl: database.url } : { inMemory: true });
   const opened = day('2025-01-01T00:00:00Z');
   await ensureInternalAccounts(store.db, opened);
   await store.db
@@ -48,6 +53,7 @@ before(async () => {
 
 after(async () => {
   await store?.close();
+  await database?.drop();
 });
 
 async function balanceOf(accountId: string): Promise<number> {
@@ -170,6 +176,19 @@ test('concurrent entries on the same accounts all land, and balances stay the su
   const sentByAlice = Array.from({ length: 20 }, (_, i) => (i % 2 ? 1_000 + i : -(1_000 + i))).reduce((a, b) => a + b, 0);
   assert.equal(await balanceOf(ALICE), aliceBefore - sentByAlice);
   assert.equal(await balanceOf(BOB), bobBefore + sentByAlice);
+  assert.deepEqual(await verifyLedger(store.db), []);
+});
+
+test('the store refuses an unbalanced, one-sided or unknown-account entry even when the code is bypassed', async () => {
+  const before = await entryCount();
+  const direct = (postings: JournalEntryInput['postings']) =>
+    sql`select * from post_journal_entry(${day('2025-04-03T02:00:00Z')}, ${'2025-04-03'}::date, ${'direct'}, ${JSON.stringify(postings)}::jsonb, false)`.execute(store.db);
+  await assert.rejects(direct([{ accountId: ALICE, amountYen: 100, remarks: 'x' }, { accountId: CASH, amountYen: -99, remarks: 'x' }]), /sum to zero/);
+  await assert.rejects(direct([{ accountId: ALICE, amountYen: 0, remarks: 'x' }, { accountId: CASH, amountYen: 0, remarks: 'x' }]), /non-zero/);
+  await assert.rejects(direct([{ accountId: ALICE, amountYen: 1, remarks: 'x' }]), /2 to 100 postings/);
+  await assert.rejects(direct([{ accountId: ALICE, amountYen: 1, remarks: 'x' }, { accountId: '999999999999', amountYen: -1, remarks: 'x' }]), /unknown account/);
+  await assert.rejects(direct([{ accountId: ALICE, amountYen: -(await balanceOf(ALICE)) - 1, remarks: 'x' }, { accountId: CASH, amountYen: (await balanceOf(ALICE)) + 1, remarks: 'x' }]), /would go negative/);
+  assert.equal(await entryCount(), before);
   assert.deepEqual(await verifyLedger(store.db), []);
 });
 

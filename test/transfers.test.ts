@@ -1,7 +1,8 @@
 // The transfer lifecycle on the ledger, below HTTP: approval bound to the TPP and the customer and good
 // once; expiry; execution inside the bank and to other banks through simulated clearing (settled or
 // returned); future-dated transfers held and executed by the scheduler exactly once; the calendar, the
-// cut-off and モアタイム; and after everything the ledger's invariants.
+// cut-off and モアタイム; and after everything the ledger's invariants. On the embedded store, or on
+// PostgreSQL with GINKO_TEST_STORE=postgres (where concurrent approvals really run at once).
 import { verifyAuditChain } from '../src/security/audit-verify.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +19,7 @@ import { planTransfer, requestTransfer } from '../src/bank/transfers/request.ts'
 import { runDueTransferWork } from '../src/bank/transfers/scheduler.ts';
 import { verifyTransfers } from '../src/bank/transfers/verify.ts';
 import { openStore, type Store } from '../src/store/db.ts';
+import { createScratchDatabase, type ScratchDatabase } from './support/postgres.ts';
 
 const policy = DEFAULT_TRANSFER_POLICY;
 const tanaka = DEMO_CUSTOMERS[0]!;
@@ -27,6 +29,7 @@ const CLIENT = 'tpp-one';
 const access = { customerId: tanaka.customerId, clientId: CLIENT, accountIds: [TANAKA_ACCOUNT] };
 
 let store: Store;
+let database: ScratchDatabase | undefined;
 /** The ledger keeps postings in time order, so the test's clock only moves forward. */
 let clock = new Date();
 const later = (ms: number) => (clock = new Date(clock.getTime() + ms));
@@ -57,7 +60,8 @@ async function state(applyNo: string) {
 const party = (applyNo: string) => ({ applyNo, clientId: CLIENT, customerId: tanaka.customerId });
 
 before(async () => {
-  store = await openStore({ inMemory: true });
+  database = process.env.GINKO_TEST_STORE === 'postgres' ? await createScratchDatabase() : undefined;
+  store = await openStore(database ? { databaseUrl: database.url } : { inMemory: true });
   await seedDemoBank(store.db, { now: clock });
   for (const clientId of [CLIENT, 'tpp-two']) {
     await store.db.insertInto('tpps').values({ client_id: clientId, name: clientId, registration_number: null, status: 'active', metadata: '{}' }).execute();
@@ -69,6 +73,7 @@ after(async () => {
   assert.deepEqual(await verifyTransfers(store.db), [], 'every transfer has exactly its entries');
   assert.equal((await verifyAuditChain(store.db)).intact, true, 'the audit chain is intact');
   await store?.close();
+  await database?.drop();
 });
 
 /** The audit entries of one transfer, oldest first. */

@@ -1,10 +1,11 @@
 // The ledger: money moves only as balanced double-entry journal entries. Each posting records the
 // account's balance right after it, and accounts.balance_yen caches the sum of the account's postings;
-// both are written in the same transaction, under a row lock on every affected account.
+// both are written in the same statement (post_journal_entry), under a row lock on every affected account.
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
-import { jstDate, parseDate } from './jst.ts';
+import { preparedQuery } from '../store/prepared-statements.ts';
+import { parseDate } from './jst.ts';
 
 /** Bounds on one entry: a transfer with fees touches a handful of accounts, never hundreds. */
 const POSTINGS_PER_ENTRY_MAX = 100;
@@ -66,82 +67,33 @@ export function assertBalancedEntry(entry: JournalEntryInput): void {
 }
 
 /**
- * Posts one balanced entry atomically. Runs in the caller's transaction when `db` is one (so a transfer
- * can change its own state in the same commit), otherwise in a new one.
+ * Posts one balanced entry atomically, in one statement (post_journal_entry, migration 0015: it locks the
+ * accounts, checks the rules again in the store and writes everything). In the caller's transaction when
+ * `db` is one, so a transfer can change its own state in the same commit.
  */
 export async function postJournalEntry(db: Db, entry: JournalEntryInput): Promise<PostedEntry> {
   assertBalancedEntry(entry);
-  return db.isTransaction ? post(db, entry) : db.transaction().execute((trx) => post(trx, entry));
+  const postings = JSON.stringify(entry.postings.map(({ accountId, amountYen, remarks }) => ({ accountId, amountYen, remarks })));
+  const statement = sql<{ posted_entry_id: number; posted_balance_after_yen: number }>`
+    select posted_entry_id, posted_balance_after_yen
+    from post_journal_entry(${entry.bookedAt}, ${entry.valueDate}::date, ${entry.description}, ${postings}::jsonb, ${entry.allowNegativeCustomerBalance ?? false})`;
+  const posted = await db
+    .executeQuery(preparedQuery(statement.compile(db)))
+    .catch((error: unknown) => {
+      throw insufficientFunds(error) ?? error;
+    });
+  assert.equal(posted.rows.length, entry.postings.length, 'the store returned a balance per posting');
+  return { entryId: posted.rows[0]!.posted_entry_id, balancesAfterYen: posted.rows.map((row) => row.posted_balance_after_yen) };
 }
 
-async function post(trx: Db, entry: JournalEntryInput): Promise<PostedEntry> {
-  const transactionDate = jstDate(entry.bookedAt);
-  const accountIds = [...new Set(entry.postings.map((p) => p.accountId))].sort();
-  // Locks in account_id order, so two entries touching the same accounts cannot deadlock.
-  const locked = await trx
-    .selectFrom('accounts')
-    .select(['account_id', 'kind', 'balance_yen'])
-    .select((eb) =>
-      eb
-        .selectFrom('postings')
-        .select('postings.transaction_date')
-        .whereRef('postings.account_id', '=', 'accounts.account_id')
-        .orderBy('postings.transaction_date', 'desc')
-        .limit(1)
-        .as('last_transaction_date'),
-    )
-    .where('account_id', 'in', accountIds)
-    .orderBy('account_id')
-    .forUpdate()
-    .execute();
-  assert.equal(locked.length, accountIds.length, `unknown account in entry: ${accountIds.join(', ')}`);
+/** SQLSTATE post_journal_entry raises when a customer account would end below zero. */
+const INSUFFICIENT_FUNDS_SQLSTATE = 'GK001';
 
-  const balanceYen = new Map<string, number>();
-  for (const account of locked) {
-    // Postings of an account are in time order: the history's posting order and its dates never disagree.
-    assert.ok(
-      account.last_transaction_date === null || account.last_transaction_date <= transactionDate,
-      `account ${account.account_id} already has postings after ${transactionDate}`,
-    );
-    balanceYen.set(account.account_id, account.balance_yen);
-  }
-  const balancesAfterYen = entry.postings.map((posting) => {
-    const after = balanceYen.get(posting.accountId)! + posting.amountYen;
-    assert.ok(Number.isSafeInteger(after), `balance of ${posting.accountId} exceeds the safe integer range`);
-    balanceYen.set(posting.accountId, after);
-    return after;
-  });
-  for (const account of locked) {
-    const finalYen = balanceYen.get(account.account_id)!;
-    if (account.kind === 'customer' && finalYen < 0 && !entry.allowNegativeCustomerBalance) {
-      throw new InsufficientFundsError(account.account_id, finalYen);
-    }
-  }
-
-  const { entry_id: entryId } = await trx
-    .insertInto('journal_entries')
-    .values({ booked_at: entry.bookedAt, value_date: entry.valueDate, description: entry.description })
-    .returning('entry_id')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('postings')
-    .values(
-      entry.postings.map((posting, i) => ({
-        entry_id: entryId,
-        account_id: posting.accountId,
-        amount_yen: posting.amountYen,
-        balance_after_yen: balancesAfterYen[i]!,
-        booked_at: entry.bookedAt,
-        transaction_date: transactionDate,
-        value_date: entry.valueDate,
-        remarks: posting.remarks,
-      })),
-    )
-    .execute();
-  for (const accountId of accountIds) {
-    await trx.updateTable('accounts').set({ balance_yen: balanceYen.get(accountId)! }).where('account_id', '=', accountId).execute();
-  }
-  return { entryId, balancesAfterYen };
+function insufficientFunds(error: unknown): InsufficientFundsError | undefined {
+  const { code, detail } = (error ?? {}) as { code?: unknown; detail?: unknown };
+  if (code !== INSUFFICIENT_FUNDS_SQLSTATE || typeof detail !== 'string') return undefined;
+  const { accountId, balanceAfterYen } = JSON.parse(detail) as { accountId: string; balanceAfterYen: number };
+  return new InsufficientFundsError(accountId, balanceAfterYen);
 }
 
 export interface LedgerViolation {

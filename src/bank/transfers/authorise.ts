@@ -4,11 +4,11 @@
 // the approval window end it unexecuted (resultCode 8).
 import type { Db } from '../../store/db.ts';
 import { jstDate } from '../jst.ts';
-import { affordable, executeLockedTransfer, failTransfer, INSUFFICIENT_FUNDS, lockAccounts, lockTransfer } from './execute.ts';
+import { affordable, approvalOf, executeLockedTransfer, failTransfer, INSUFFICIENT_FUNDS, lockFunds, lockTransfer } from './execute.ts';
 import { TransferRefusedError, type TransferState } from './model.ts';
 import { newTransferNumber } from './numbers.ts';
 import { DEFAULT_TRANSFER_POLICY, type TransferPolicy } from './policy.ts';
-import { executionDateAtApproval, transferredYenOn } from './request.ts';
+import { executionDateAtApproval } from './request.ts';
 
 export interface ApprovalParty {
   applyNo: string;
@@ -52,19 +52,17 @@ export type ApprovalOutcome = Extract<TransferState, 'completed' | 'in_clearing'
 /** The customer approved with their second factor: execute now, or hold the money until the execution date. */
 export async function approveTransfer(db: Db, party: ApprovalParty & { customerId: string }, now: Date, policy: TransferPolicy = DEFAULT_TRANSFER_POLICY): Promise<ApprovalOutcome> {
   return withAwaitingTransfer(db, party, now, async (trx, transfer) => {
-    const acceptNo = newTransferNumber();
-    const executionDate = executionDateAtApproval(transfer, policy, now);
-    await trx.updateTable('transfers').set({ authorised_at: now, accept_no: acceptNo, execution_date: executionDate }).where('apply_no', '=', transfer.apply_no).execute();
-    const authorised = { ...transfer, authorised_at: now, accept_no: acceptNo, execution_date: executionDate };
-    // With the account locked, concurrent approvals see each other: the daily limit holds under load
+    const today = jstDate(now);
+    // Written with the outcome, in the one update that ends the approval.
+    const authorised = { ...transfer, authorised_at: now, accept_no: newTransferNumber(), execution_date: executionDateAtApproval(transfer, policy, now) };
+    // With the accounts locked, concurrent approvals see each other: the daily limit holds under load
     // (the request-time check cannot see requests racing it).
-    await lockAccounts(trx, authorised);
-    const approvedToday = await transferredYenOn(trx, transfer.account_id, jstDate(now), 'authorised_at', transfer.apply_no);
-    if (approvedToday + transfer.transfer_amount_yen > policy.dailyLimitYen) return failTransfer(trx, transfer.apply_no, `daily transfer limit of ${policy.dailyLimitYen} yen (1日の振込限度額超過)`, now);
-    if (executionDate <= jstDate(now)) return executeLockedTransfer(trx, authorised, now);
+    const funds = await lockFunds(trx, authorised, today);
+    if (funds.approvedTodayYen + transfer.transfer_amount_yen > policy.dailyLimitYen) return failTransfer(trx, authorised, `daily transfer limit of ${policy.dailyLimitYen} yen (1日の振込限度額超過)`, now);
+    if (authorised.execution_date <= today) return executeLockedTransfer(trx, authorised, funds, now);
     // Future-dated: the money must be there now, and is held (withdrawableAmount) until the day.
-    if (!(await affordable(trx, authorised))) return failTransfer(trx, transfer.apply_no, INSUFFICIENT_FUNDS, now);
-    await trx.updateTable('transfers').set({ status: 'reserved' }).where('apply_no', '=', transfer.apply_no).execute();
+    if (!affordable(funds, authorised)) return failTransfer(trx, authorised, INSUFFICIENT_FUNDS, now);
+    await trx.updateTable('transfers').set({ ...approvalOf(authorised), status: 'reserved' }).where('apply_no', '=', transfer.apply_no).execute();
     return 'reserved';
   });
 }

@@ -158,6 +158,11 @@ export function executionDateAtApproval(transfer: { beneficiary_bank_code: strin
  * other than `exceptApplyNo`: what the daily limit counts.
  */
 export async function transferredYenOn(db: Db, accountId: string, date: string, by: 'requested_at' | 'authorised_at', exceptApplyNo?: string): Promise<number> {
+  return Number((await transferredYenOnQuery(db, accountId, date, by, exceptApplyNo).executeTakeFirstOrThrow()).sum_yen);
+}
+
+/** transferredYenOn as a query, to read it with others in one round trip. */
+export function transferredYenOnQuery(db: Db, accountId: string, date: string, by: 'requested_at' | 'authorised_at', exceptApplyNo?: string) {
   let query = db
     .selectFrom('transfers')
     .select(sql<number>`coalesce(sum(transfer_amount_yen), 0)::bigint`.as('sum_yen'))
@@ -166,7 +171,7 @@ export async function transferredYenOn(db: Db, accountId: string, date: string, 
     .where(by, '>=', jstInstant(date))
     .where(by, '<', jstInstant(addDays(date, 1)));
   if (exceptApplyNo !== undefined) query = query.where('apply_no', '<>', exceptApplyNo);
-  return Number((await query.executeTakeFirstOrThrow()).sum_yen);
+  return query;
 }
 
 export interface RequestedTransfer {

@@ -7,7 +7,7 @@ import type { Db } from '../../store/db.ts';
 import { jstDate } from '../jst.ts';
 import { expireLapsedApprovals } from './authorise.ts';
 import { settleClearing } from './clearing.ts';
-import { claimDueTransfer, executeLockedTransfer } from './execute.ts';
+import { claimDueTransfer, executeLockedTransfer, lockFunds } from './execute.ts';
 import type { TransferPolicy } from './policy.ts';
 
 /** Reservations executed per run; the next tick continues. */
@@ -18,7 +18,7 @@ export async function executeOneDueReservation(db: Db, now: Date): Promise<boole
   return db.transaction().execute(async (trx) => {
     const transfer = await claimDueTransfer(trx, { status: 'reserved', executionDateUpTo: jstDate(now) });
     if (!transfer) return false;
-    await executeLockedTransfer(trx, transfer, now);
+    await executeLockedTransfer(trx, transfer, await lockFunds(trx, transfer, jstDate(now)), now);
     return true;
   });
 }

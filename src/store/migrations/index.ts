@@ -12,6 +12,7 @@ import * as m0012 from './0012_access_notices.ts';
 import * as m0013 from './0013_deferred_audit_triggers.ts';
 import * as m0014 from './0014_audit_batch_append.ts';
 import * as m0016 from './0016_reserved_holds_by_account.ts';
+import * as m0015 from './0015_post_journal_entry.ts';
 import * as m0006 from './0006_passkeys.ts';
 import * as m0009 from './0009_backchannel_approvals.ts';
 
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0013_deferred_audit_triggers': m0013,
   '0014_audit_batch_append': m0014,
   '0016_reserved_holds_by_account': m0016,
+  '0015_post_journal_entry': m0015,
   '0006_passkeys': m0006,
   '0009_backchannel_approvals': m0009,
 };
