@@ -3,7 +3,7 @@
 // the same folder; its resident memory idle after each, and under scenario 1's load (50 connections
 // on balances) after the restart.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_CUSTOMERS } from '../src/bank/demo-data.ts';
@@ -14,13 +14,26 @@ import { rssMiB, sampleRss, type LoadResult } from './measure.ts';
 import { fmt, met, type BenchContext, type ScenarioResult } from './report.ts';
 
 const GINKO = join(import.meta.dirname, '..', 'bin', 'ginko.js');
-const TARGET = { coldStartS: 5, idleRssMiB: 400 } as const;
+const TARGET = { coldStartS: 5, idleRssMB: 400 } as const;
+/** The target is in MB (10^6 bytes); RSS is read in MiB. */
+const IDLE_RSS_TARGET_MIB = (TARGET.idleRssMB * 1e6) / 2 ** 20;
+
+/**
+ * The options `npm start` gives node (package.json), so the bench starts the sandbox exactly as a newcomer
+ * does: today a young generation sized for a sandbox rather than for the machine's memory.
+ */
+function startScriptNodeOptions(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...words] = scripts.start.split(/\s+/);
+  if (command !== 'node') throw new Error(`the start script no longer runs node: ${scripts.start}`);
+  return words.filter((word) => word.startsWith('--'));
+}
 const STARTUP_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 function startSandbox(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; readyMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [GINKO, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...startScriptNodeOptions(), GINKO, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -136,8 +149,8 @@ function footprintResult(f: Footprint, load: LoadResult): ScenarioResult {
     rows: [
       { scenario, metric: 'cold start to ready, fresh data folder (s)', ginko: fmt(f.coldMs / 1000, 2), baseline: '', ratio: '', target: `< ${TARGET.coldStartS} s`, status: met(f.coldMs / 1000 < TARGET.coldStartS) },
       { scenario, metric: 'restart to ready, same data folder (s)', ginko: fmt(f.restartMs / 1000, 2), baseline: '', ratio: '', target: '', status: '' },
-      { scenario, metric: 'resident memory idle after the cold start (MiB)', ginko: fmt(f.coldIdleMiB, 0), baseline: '', ratio: '', target: `< ${TARGET.idleRssMiB} MB`, status: met(f.coldIdleMiB < TARGET.idleRssMiB) },
-      { scenario, metric: 'resident memory idle after a restart (MiB)', ginko: fmt(f.idleMiB, 0), baseline: '', ratio: '', target: `< ${TARGET.idleRssMiB} MB`, status: met(f.idleMiB < TARGET.idleRssMiB) },
+      { scenario, metric: 'resident memory idle after the cold start (MiB)', ginko: fmt(f.coldIdleMiB, 0), baseline: '', ratio: '', target: `< ${TARGET.idleRssMB} MB`, status: met(f.coldIdleMiB < IDLE_RSS_TARGET_MIB) },
+      { scenario, metric: 'resident memory idle after a restart (MiB)', ginko: fmt(f.idleMiB, 0), baseline: '', ratio: '', target: `< ${TARGET.idleRssMB} MB`, status: met(f.idleMiB < IDLE_RSS_TARGET_MIB) },
       { scenario, metric: 'resident memory under scenario 1 (MiB, peak)', ginko: fmt(f.peakMiB, 0), baseline: '', ratio: '', target: '', status: '' },
       { scenario, metric: "scenario 1's load on the sandbox (requests/s, p99 ms)", ginko: `${fmt(load.perSecond, 0)}, ${fmt(load.p99Ms)}`, baseline: '', ratio: '', target: '', status: '' },
     ],
@@ -156,7 +169,7 @@ function footprintResult(f: Footprint, load: LoadResult): ScenarioResult {
           { label: 'idle after restart', value: f.idleMiB, kind: 'ginko' },
           { label: 'under scenario 1', value: f.peakMiB, kind: 'ginko' },
         ],
-        limit: { value: TARGET.idleRssMiB, label: `${TARGET.idleRssMiB} MB idle` },
+        limit: { value: IDLE_RSS_TARGET_MIB, label: `${TARGET.idleRssMB} MB idle` },
       },
     ],
     data: { ...f, load },
