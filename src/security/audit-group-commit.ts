@@ -7,6 +7,7 @@
 // Alone, an entry is written at once; the batches grow only with the load.
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { preparedQuery } from '../store/prepared-statements.ts';
 import { assertFactsFit, type AuditAction, type AuditFacts } from './audit-log.ts';
 
 /** Entries per statement: keeps one statement's parameters and the head row's hold short. */
@@ -54,8 +55,8 @@ export class AuditGroupCommit {
       const entries = JSON.stringify(batch.map(({ action, facts }) => ({ action, facts })));
       try {
         // One statement is one transaction; audit_append_batch (migration 0014) takes the chain head once
-        // and chains the entries in array order.
-        await sql`SELECT audit_append_batch(${entries}::jsonb)`.execute(this.db);
+        // and chains the entries in array order. Prepared: at low load every entry is a batch of its own.
+        await this.db.executeQuery(preparedQuery(sql`SELECT audit_append_batch(${entries}::jsonb)`.compile(this.db)));
         for (const entry of batch) entry.settle();
       } catch (error) {
         for (const entry of batch) entry.settle(error);
