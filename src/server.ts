@@ -17,6 +17,7 @@ import { INTERACTION_PREFIX } from './auth/interactions.ts';
 import { MY_PREFIX, LOGIN_PATH } from './customer/pages.ts';
 import { loadKeys } from './auth/keys.ts';
 import { createProvider } from './auth/provider.ts';
+import { startClientCache } from './auth/client-cache.ts';
 import { interactionRoutes } from './auth/interactions.ts';
 import { customerRoutes } from './customer/routes.ts';
 import { appRoutes } from './ciba/app-routes.ts';
@@ -98,7 +99,10 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     const seeding = config.seedDemoData ? seedDemo(store.db) : Promise.resolve();
     const seedSettled = seeding.then(noop, noop);
     stopOnFailure.push(() => seedSettled);
-    const provider = createProvider({ config, db: store.db, keys, sandboxCaPem: config.sandboxOutbound ? pki.caCertificatePem : undefined });
+    // TPPs' metadata per node, forgotten on the store's notice of any change to a TPP (auth/client-cache.ts).
+    const { cache: clientCache, notices: clientNotices } = await startClientCache(store, logger);
+    stopOnFailure.push(() => clientNotices.close());
+    const provider = createProvider({ config, db: store.db, clientCache, keys, sandboxCaPem: config.sandboxOutbound ? pki.caCertificatePem : undefined });
     metrics.instrumentProvider(provider);
     const securityEvents = new SecurityEvents(store.db, (kind, clientId) => metrics.countSecurityEvent(kind, clientId), logger);
     // One group commit of audit entries per node, for the API calls and the authorization server.
@@ -181,6 +185,7 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
           keysReload.stop();
           await transferScheduler.stop();
           await accessNotices.close();
+          await clientNotices.close();
           await auditGroup.settled();
           await counters.close();
           await store.close();

@@ -3,11 +3,15 @@
 // any flow; clients come from the TPP registry (`tpps`).
 import assert from 'node:assert/strict';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { inTransaction } from '../store/in-transaction.ts';
 import { appendAudit } from '../security/audit-log.ts';
+import { tppChangedTag, type ClientMetadataCache } from './client-cache.ts';
+import { forgetGrant, leaveGrant, takeGrant } from './prefetched-grants.ts';
+import { deleteModelRow, writeModelRow, type ModelRow } from './model-rows.ts';
+import { bufferFor, currentRequestWrites } from './request-writes.ts';
 
 /** Models whose rows are bound to a grant: revoking the grant deletes them (RFC 7009, code reuse). */
 const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant'];
@@ -16,6 +20,9 @@ const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 
 export async function revokeGrantModels(db: Db, grantId: string): Promise<void> {
   await db.deleteFrom('oidc_models').where('grant_id', '=', grantId).where('model', 'in', GRANT_BOUND_MODELS).execute();
 }
+
+/** Tokens oidc-provider loads, in a request, right before their grant: read together (prefetched-grants.ts). */
+const LOADED_WITH_GRANT = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken']);
 
 /**
  * A CIBA request outlives its expiry here for a while, so a TPP that polls after it lapsed is told
@@ -43,11 +50,13 @@ export interface AdapterPolicy {
   newTppStatus: 'active' | 'suspended';
   /** Runs before a CIBA request is loaded: the poll interval (ciba/backchannel.ts). */
   beforeBackchannelRequestFind?: (authReqId: string) => Promise<void>;
+  /** This node's copy of the active TPPs' metadata (client-cache.ts); without it every lookup reads the store. */
+  clients?: ClientMetadataCache | undefined;
 }
 
 export function adapterFactory(db: Db, policy: AdapterPolicy): (model: string) => Adapter {
   return (model) => {
-    if (model === 'Client') return new TppClientAdapter(db, policy.newTppStatus);
+    if (model === 'Client') return new TppClientAdapter(db, policy.newTppStatus, policy.clients);
     return new ModelAdapter(db, model, model === 'BackchannelAuthenticationRequest' ? policy.beforeBackchannelRequestFind : undefined);
   };
 }
@@ -60,9 +69,10 @@ class ModelAdapter implements Adapter {
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresInSeconds?: number): Promise<void> {
+    if (this.model === 'Grant') forgetGrant(id);
     const keptSeconds = expiresInSeconds ? expiresInSeconds + (KEPT_AFTER_EXPIRY_SECONDS[this.model] ?? 0) : undefined;
     const expiresAt = keptSeconds ? new Date(Date.now() + keptSeconds * 1000) : null;
-    const row = {
+    const row: ModelRow = {
       model: this.model,
       id,
       payload: JSON.stringify(payload),
@@ -71,32 +81,57 @@ class ModelAdapter implements Adapter {
       user_code: payload.userCode ?? null,
       expires_at: expiresAt,
     };
-    await this.db
-      .insertInto('oidc_models')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          uid: row.uid,
-          user_code: row.user_code,
-          expires_at: row.expires_at,
-        }),
-      )
-      .execute();
+    const buffer = bufferFor(this.model);
+    if (buffer) buffer.upsert(row);
+    else await writeModelRow(this.db, row);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     await this.beforeFind?.(id);
+    const buffered = bufferFor(this.model)?.lookup(this.model, id);
+    if (buffered?.known) return buffered.payload;
+    if (this.model === 'Grant') {
+      const taken = takeGrant(id);
+      if (taken.found) return taken.grant;
+    }
+    if (LOADED_WITH_GRANT.has(this.model) && Provider.ctx) return this.findWithGrant(id);
     return this.findBy('id', id);
   }
 
-  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+  /** The token and its live grant in one statement; the grant is left for this request's `Grant.find`. */
+  private async findWithGrant(id: string): Promise<AdapterPayload | undefined> {
+    const row = await this.db
+      .selectFrom('oidc_models as t')
+      .leftJoin('oidc_models as g', (join) =>
+        join
+          .on('g.model', '=', 'Grant')
+          .onRef('g.id', '=', 't.grant_id')
+          .on((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', sql<Date>`now()`)])),
+      )
+      .select(['t.payload', 't.consumed_at', 't.grant_id', 'g.payload as grant_payload', 'g.consumed_at as grant_consumed_at'])
+      .where('t.model', '=', this.model)
+      .where('t.id', '=', id)
+      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (row.grant_id) leaveGrant(row.grant_id, row.grant_payload ? withConsumed(row.grant_payload as AdapterPayload, row.grant_consumed_at) : undefined);
+    return withConsumed(row.payload as AdapterPayload, row.consumed_at);
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    await this.flushWritesOfThisModel();
     return this.findBy('uid', uid);
   }
 
-  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    await this.flushWritesOfThisModel();
     return this.findBy('user_code', userCode);
+  }
+
+  /** Lookups by anything but the id read the store: what this request buffered for the model goes there first. */
+  private async flushWritesOfThisModel(): Promise<void> {
+    const buffer = bufferFor(this.model);
+    if (buffer?.touches(this.model)) await buffer.flush();
   }
 
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
@@ -107,9 +142,7 @@ class ModelAdapter implements Adapter {
       .where(column, '=', value)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
       .executeTakeFirst();
-    if (!row) return undefined;
-    const payload = row.payload as AdapterPayload;
-    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+    return row ? withConsumed(row.payload as AdapterPayload, row.consumed_at) : undefined;
   }
 
   /**
@@ -118,6 +151,9 @@ class ModelAdapter implements Adapter {
    * loser lands here, and is treated exactly like a sequential reuse: the grant's tokens are revoked.
    */
   async consume(id: string): Promise<void> {
+    // The single use is decided by the store: a row this request wrote is committed first.
+    const buffer = bufferFor(this.model);
+    if (buffer?.lookup(this.model, id).known) await buffer.flush();
     const consumed = await this.db
       .updateTable('oidc_models')
       .set({ consumed_at: sql<Date>`now()` })
@@ -133,11 +169,16 @@ class ModelAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.db.deleteFrom('oidc_models').where('model', '=', this.model).where('id', '=', id).execute();
+    if (this.model === 'Grant') forgetGrant(id);
+    const buffer = bufferFor(this.model);
+    if (buffer) buffer.destroy(this.model, id);
+    else await deleteModelRow(this.db, this.model, id);
   }
 
   /** Called once per model by oidc-provider; deleting every bound model at once is idempotent. */
   revokeByGrantId(grantId: string): Promise<void> {
+    forgetGrant(grantId);
+    currentRequestWrites()?.dropGrant(grantId);
     return revokeGrantModels(this.db, grantId);
   }
 }
@@ -152,16 +193,23 @@ class TppClientAdapter implements Adapter {
   constructor(
     private readonly db: Db,
     private readonly newTppStatus: 'active' | 'suspended',
+    private readonly cache: ClientMetadataCache | undefined,
   ) {}
 
   async find(clientId: string): Promise<AdapterPayload | undefined> {
+    const cached = this.cache?.lookup(clientId, Date.now());
+    // A copy each time: oidc-provider owns what it is given, and the kept metadata stays as the store said.
+    if (cached) return { ...structuredClone(cached), client_id: clientId } as AdapterPayload;
+    const epoch = this.cache?.epoch;
     const tpp = await this.db
       .selectFrom('tpps')
       .select('metadata')
       .where('client_id', '=', clientId)
       .where('status', '=', 'active')
       .executeTakeFirst();
-    return tpp ? ({ ...tpp.metadata, client_id: clientId } as AdapterPayload) : undefined;
+    if (!tpp) return undefined;
+    if (epoch !== undefined) this.cache?.remember(clientId, structuredClone(tpp.metadata), epoch, Date.now());
+    return { ...tpp.metadata, client_id: clientId } as AdapterPayload;
   }
 
   /** A registration (RFC 7591) or its update (RFC 7592), audited in the same transaction. */
@@ -185,6 +233,8 @@ class TppClientAdapter implements Adapter {
         await appendAudit(trx, 'tpp.registered', { clientId, softwareId, status: this.newTppStatus });
       }
     });
+    // This node at once; the others by the row's notice.
+    this.cache?.changed(tppChangedTag(clientId));
   }
 
   async destroy(clientId: string): Promise<void> {
@@ -193,6 +243,7 @@ class TppClientAdapter implements Adapter {
       const grants = await revokeTppGrants(trx, clientId);
       await appendAudit(trx, 'tpp.deregistered', { clientId, grants });
     });
+    this.cache?.changed(tppChangedTag(clientId));
   }
 
   findByUid(): Promise<undefined> {
@@ -207,6 +258,11 @@ class TppClientAdapter implements Adapter {
   revokeByGrantId(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** oidc-provider reads a used code or token from its payload's `consumed` (epoch seconds). */
+function withConsumed(payload: AdapterPayload, consumedAt: Date | null): AdapterPayload {
+  return consumedAt ? { ...payload, consumed: Math.floor(consumedAt.getTime() / 1000) } : payload;
 }
 
 function unsupported(): never {

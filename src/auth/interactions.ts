@@ -1,6 +1,7 @@
 // Login and consent: the Fastify routes behind oidc-provider's interaction URL. Each handler reads
 // the pending interaction, does one step, and hands the result back to oidc-provider, which
 // redirects the browser on to the TPP (or back here for the next prompt).
+import assert from 'node:assert/strict';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
@@ -104,7 +105,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
       const problem: LoginProblem = outcome.retryAfter ? { kind: 'throttled', until: outcome.retryAfter, locked: outcome.locked } : { kind: 'credentials' };
       return showLogin(reply, details, lang, outcome.retryAfter ? 429 : 401, { problem, loginId });
     }
-    return finish(request, reply, { login: loginResult(outcome.customer.customerId, { kind: 'password-and-code' }), [LANGUAGE_KEY]: lang });
+    return finish(reply, details, { login: loginResult(outcome.customer.customerId, { kind: 'password-and-code' }), [LANGUAGE_KEY]: lang });
   });
 
   app.post<{ Params: Params; Body: Form }>('/:uid/passkey', async (request, reply) => {
@@ -114,7 +115,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     if (!methodAllowed('passkey', essentialAcrs(details.params.claims))) throw new errors.InvalidRequest('this app does not accept a passkey login');
     const use = await passkeyLogin(db, passkeyParty, `login:${details.uid}`, field(request.body, 'credential') ?? '', loginContext(details, request.id), new Date());
     if (!use) return showLogin(reply, details, lang, 401, { problem: { kind: 'passkey' } });
-    return finish(request, reply, { login: loginResult(use.customerId, { kind: 'passkey', backedUp: use.backedUp }), [LANGUAGE_KEY]: lang });
+    return finish(reply, details, { login: loginResult(use.customerId, { kind: 'passkey', backedUp: use.backedUp }), [LANGUAGE_KEY]: lang });
   });
 
   app.post<{ Params: Params; Body: Form }>('/:uid/consent', async (request, reply) => {
@@ -135,9 +136,13 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     }
     const grant = new provider.Grant({ accountId: customerId, clientId });
     grant.addOIDCScope(scopes.join(' '));
-    const grantId = await grant.save();
-    await recordConsent(db, { grantId, customerId, clientId, scopes, accountIds, expiresAt: new Date(Date.now() + consentMs) });
-    return finish(request, reply, { consent: { grantId } });
+    // The grant and its consent side by side (two commits at once, not one after the other); save() names the
+    // grant before it writes. The interaction is told only once both are in.
+    const saving = grant.save();
+    const grantId = grant.jti;
+    assert.ok(grantId, 'the grant is named when its save begins');
+    await Promise.all([saving, recordConsent(db, { grantId, customerId, clientId, scopes, accountIds, expiresAt: new Date(Date.now() + consentMs) })]);
+    return finish(reply, details, { consent: { grantId } });
   });
 
   app.post<{ Params: Params; Body: Form }>('/:uid/approve-transfer', async (request, reply) => {
@@ -153,10 +158,10 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
         const tppName = await tppNameOf(provider, party.clientId);
         return sendTransferApproval(reply.code(401), details, lang, tppName, true);
       }
-      return finish(request, reply, stillAwaiting === false ? { error: 'access_denied', error_description: 'too many wrong one-time codes: the transfer was rejected' } : stillAwaiting);
+      return finish(reply, details, stillAwaiting === false ? { error: 'access_denied', error_description: 'too many wrong one-time codes: the transfer was rejected' } : stillAwaiting);
     }
     const outcome = await transferRefusalAsError(() => approveTransfer(db, party, now, transferPolicy));
-    if (typeof outcome !== 'string') return finish(request, reply, outcome);
+    if (typeof outcome !== 'string') return finish(reply, details, outcome);
     // The approval grants nothing that lasts: an ID token for this login, no account access.
     const grant = new provider.Grant({ accountId: party.customerId, clientId: party.clientId });
     grant.addOIDCScope('openid');
@@ -164,7 +169,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     grant.addRar(grantedTransferDetails(requested));
     const grantId = await grant.save();
     await recordConsent(db, { grantId, customerId: party.customerId, clientId: party.clientId, scopes: ['openid'], accountIds: [], expiresAt: new Date(now.getTime() + consentMs) });
-    return finish(request, reply, { consent: { grantId } });
+    return finish(reply, details, { consent: { grantId } });
   });
 
   app.post<{ Params: Params }>('/:uid/refuse', async (request, reply) => {
@@ -175,7 +180,7 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
       await transferRefusalAsError(() => rejectTransfer(db, { applyNo: requested.applyNo, clientId: String(details.params.client_id), customerId: details.session!.accountId }, new Date()));
     }
     await appendAudit(db, 'consent.refused', { clientId: String(details.params.client_id), customerId: details.session?.accountId, applyNo: requested?.applyNo, interactionId: request.id });
-    return finish(request, reply, { error: 'access_denied', error_description: 'the customer refused the request' });
+    return finish(reply, details, { error: 'access_denied', error_description: 'the customer refused the request' });
   });
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -291,10 +296,16 @@ async function interactionPages(app: FastifyInstance, { provider, db, consentDay
     return sendPage(reply, page, { withScript: passkeyOptions !== undefined });
   }
 
-  async function finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults): Promise<void> {
-    // oidc-provider writes the redirect on the raw response itself.
-    reply.hijack();
-    await provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: false });
+  /**
+   * What oidc-provider's interactionFinished does (mergeWithLastSubmission false), on the interaction this
+   * request already loaded and checked (pendingInteraction): the result kept on it, then a 303 back to the
+   * authorization endpoint, which checks the interaction and its session again. Calling interactionFinished
+   * would read the interaction and its session a second time in this request.
+   */
+  async function finish(reply: FastifyReply, interaction: Interaction, result: InteractionResults): Promise<void> {
+    interaction.result = result;
+    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+    return reply.code(303).header('location', interaction.returnTo).send();
   }
 }
 

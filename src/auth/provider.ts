@@ -8,6 +8,8 @@ import { clientCertificateChainTrusted, clientCertificateOf } from '../http/clie
 import { sameDistinguishedName, subjectDnOf } from '../pki/dev-pki.ts';
 import type { Db } from '../store/db.ts';
 import { adapterFactory } from './adapter.ts';
+import type { ClientMetadataCache } from './client-cache.ts';
+import { commitBeforeAnswer } from './request-writes.ts';
 import type { KeyRing } from './keys.ts';
 import { renderAuthorizationError } from './pages.ts';
 import { publishedJwks, scheduledSigningKeys } from './signing-keys.ts';
@@ -67,7 +69,7 @@ export type AuthorizationServerInput = {
   /** The sandbox CA, when outgoing requests may go to TPP apps beside the sandbox (http/outbound.ts). */
   sandboxCaPem?: string | undefined;
 } & (
-  | { db: Db }
+  | { db: Db; clientCache?: ClientMetadataCache | undefined }
   | { withoutStore: { clients: ClientMetadata[]; adapter: NonNullable<Configuration['adapter']> } }
 );
 
@@ -78,7 +80,7 @@ export function createProvider(input: AuthorizationServerInput): Provider {
   const db = 'db' in input ? input.db : undefined;
 
   const configuration: Configuration = {
-    ...('db' in input ? { adapter: adapterFactory(input.db, { newTppStatus: config.registration.newTppStatus, beforeBackchannelRequestFind: pollIntervalGate(input.db) }) } : input.withoutStore),
+    ...('db' in input ? { adapter: adapterFactory(input.db, { newTppStatus: config.registration.newTppStatus, beforeBackchannelRequestFind: pollIntervalGate(input.db), clients: input.clientCache }) } : input.withoutStore),
     // One key per algorithm that always stands for its current key (signing-keys.ts): rotation without a restart.
     jwks: { keys: scheduledSigningKeys(keys) },
     cookies: {
@@ -189,6 +191,8 @@ export function createProvider(input: AuthorizationServerInput): Provider {
   };
 
   const provider = new Provider(issuer, configuration);
+  // First, so it wraps the rest: a request's rows (and audit entries) are committed before it answers.
+  if (db) provider.use(commitBeforeAnswer(db));
   provider.use(advertiseListeners(config));
   provider.use(publishedJwks(keys));
   if (db) {

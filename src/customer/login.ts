@@ -2,6 +2,7 @@
 // passkey, or the fallback of login ID, password and the authenticator app's one-time code. Both end in the
 // audit log; the fallback goes through the per-login-ID back-off and lock (security/login-throttle.ts).
 import type { Db } from '../store/db.ts';
+import { inTransaction } from '../store/in-transaction.ts';
 import { customerByLoginId, verifyCustomerLogin, type Customer } from '../bank/customers.ts';
 import { verifyAndConsumeTotp } from '../bank/customer-totp.ts';
 import { appendAudit } from '../security/audit-log.ts';
@@ -66,7 +67,11 @@ export async function passwordAndCodeLogin(
 
 /** The customer whose passkey answered the challenge stored under `binding`; audited either way. */
 export async function passkeyLogin(db: Db, party: PasskeyParty, binding: string, response: string, context: LoginContext, now: Date): Promise<PasskeyUse | undefined> {
-  const use = await verifyPasskey(db, party, binding, response, now);
-  await appendAudit(db, use ? 'login.succeeded' : 'login.failed', { ...context, customerId: use?.customerId, method: 'passkey', ...(use ? {} : { reason: 'passkey' }) });
-  return use;
+  // One transaction, so one commit: the challenge taken, the counter moved on and the entry appended (the
+  // passkey's row before the audit chain's head, the order every writer keeps).
+  return inTransaction(db, async (trx) => {
+    const use = await verifyPasskey(trx, party, binding, response, now);
+    await appendAudit(trx, use ? 'login.succeeded' : 'login.failed', { ...context, customerId: use?.customerId, method: 'passkey', ...(use ? {} : { reason: 'passkey' }) });
+    return use;
+  });
 }

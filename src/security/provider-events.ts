@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { INTERACTION_ID_HEADER } from '../http/interaction-id.ts';
 import { PROVIDER_ERROR_EVENTS } from '../ops/metrics.ts';
 import { REQUEST_OBJECT_REPLAYED } from '../auth/replay-detection.ts';
+import { holdAnswerFor } from '../auth/request-writes.ts';
 import type { Db } from '../store/db.ts';
 import type { AuditAction, AuditFacts } from './audit-log.ts';
 import type { AuditGroupCommit } from './audit-group-commit.ts';
@@ -37,8 +38,14 @@ interface GrantBoundToken {
 export function watchProvider(provider: Provider, options: { db: Db; securityEvents: SecurityEvents; logger: Logger; audit: AuditGroupCommit }): void {
   const { db, securityEvents, logger } = options;
   // Through the node's group commit: the token endpoint's entries share commits with the API calls'.
+  // The request that caused an entry answers only once it is committed (auth/request-writes.ts); if it
+  // could not be, that request fails rather than hand out what the log does not show.
   const audit = (action: AuditAction, facts: AuditFacts) => {
-    options.audit.append(action, facts).catch((error: unknown) => logger.error({ err: error, action }, 'could not write audit entry'));
+    const appended = options.audit.append(action, facts).catch((error: unknown) => {
+      logger.error({ err: error, action }, 'could not write audit entry');
+      throw error;
+    });
+    if (!holdAnswerFor(appended)) appended.catch(() => {});
   };
   const events = provider as unknown as EventEmitter;
   // A reused code's grant is revoked (and its code deleted) before the error is emitted: remember which.
