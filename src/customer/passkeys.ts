@@ -14,7 +14,6 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Db } from '../store/db.ts';
-import { inTransaction } from '../store/in-transaction.ts';
 import type { Customer } from '../bank/customers.ts';
 
 /** The relying party: the bank's browser origin, and its host name as the WebAuthn RP ID. */
@@ -182,16 +181,18 @@ export async function verifyPasskey(db: Db, party: PasskeyParty, binding: string
  * few per binding; lapsed challenges are swept here.
  */
 async function storeChallenge(db: Db, binding: string, challenge: string, customerId: string | null, now: Date): Promise<void> {
-  // One transaction: one commit (one WAL flush) for the page instead of three.
-  await inTransaction(db, async (trx) => {
-    await trx.deleteFrom('passkey_challenges').where('expires_at', '<', now).execute();
-    const newest = trx.selectFrom('passkey_challenges').select('challenge').where('binding', '=', binding).orderBy('expires_at', 'desc').limit(CHALLENGES_PER_BINDING_MAX - 1);
-    await trx.deleteFrom('passkey_challenges').where('binding', '=', binding).where('challenge', 'not in', newest).execute();
-    await trx
-      .insertInto('passkey_challenges')
-      .values({ challenge, binding, customer_id: customerId, expires_at: new Date(now.getTime() + CHALLENGE_SECONDS * 1000) })
-      .execute();
-  });
+  // One statement: one round trip and one commit for the page. Its parts see the table as it was before it.
+  await db
+    .with('swept', (qb) => qb.deleteFrom('passkey_challenges').where('expires_at', '<', now))
+    .with('trimmed', (qb) =>
+      qb
+        .deleteFrom('passkey_challenges')
+        .where('binding', '=', binding)
+        .where('challenge', 'not in', qb.selectFrom('passkey_challenges').select('challenge').where('binding', '=', binding).orderBy('expires_at', 'desc').limit(CHALLENGES_PER_BINDING_MAX - 1)),
+    )
+    .insertInto('passkey_challenges')
+    .values({ challenge, binding, customer_id: customerId, expires_at: new Date(now.getTime() + CHALLENGE_SECONDS * 1000) })
+    .execute();
 }
 
 /** The challenge the answer signed, taken (so it works once) when it was handed out for `binding` and is live. */
