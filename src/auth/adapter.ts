@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import Provider, { errors } from 'oidc-provider';
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { inTransaction } from '../store/in-transaction.ts';
+import { preparedQuery } from '../store/prepared-statements.ts';
 import { appendAudit } from '../security/audit-log.ts';
 import { tppChangedTag, type ClientMetadataCache } from './client-cache.ts';
 import { forgetGrant, leaveGrant, takeGrant } from './prefetched-grants.ts';
@@ -100,7 +101,7 @@ class ModelAdapter implements Adapter {
 
   /** The token and its live grant in one statement; the grant is left for this request's `Grant.find`. */
   private async findWithGrant(id: string): Promise<AdapterPayload | undefined> {
-    const row = await this.db
+    const query = this.db
       .selectFrom('oidc_models as t')
       .leftJoin('oidc_models as g', (join) =>
         join
@@ -112,7 +113,8 @@ class ModelAdapter implements Adapter {
       .where('t.model', '=', this.model)
       .where('t.id', '=', id)
       .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', sql<Date>`now()`)]))
-      .executeTakeFirst();
+      .compile();
+    const row = await firstRow(this.db, query);
     if (!row) return undefined;
     if (row.grant_id) leaveGrant(row.grant_id, row.grant_payload ? withConsumed(row.grant_payload as AdapterPayload, row.grant_consumed_at) : undefined);
     return withConsumed(row.payload as AdapterPayload, row.consumed_at);
@@ -135,13 +137,14 @@ class ModelAdapter implements Adapter {
   }
 
   private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-    const row = await this.db
+    const query = this.db
       .selectFrom('oidc_models')
       .select(['payload', 'consumed_at'])
       .where('model', '=', this.model)
       .where(column, '=', value)
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-      .executeTakeFirst();
+      .compile();
+    const row = await firstRow(this.db, query);
     return row ? withConsumed(row.payload as AdapterPayload, row.consumed_at) : undefined;
   }
 
@@ -154,14 +157,17 @@ class ModelAdapter implements Adapter {
     // The single use is decided by the store: a row this request wrote is committed first.
     const buffer = bufferFor(this.model);
     if (buffer?.lookup(this.model, id).known) await buffer.flush();
-    const consumed = await this.db
-      .updateTable('oidc_models')
-      .set({ consumed_at: sql<Date>`now()` })
-      .where('model', '=', this.model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .returning('grant_id')
-      .executeTakeFirst();
+    const consumed = await firstRow(
+      this.db,
+      this.db
+        .updateTable('oidc_models')
+        .set({ consumed_at: sql<Date>`now()` })
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .where('consumed_at', 'is', null)
+        .returning('grant_id')
+        .compile(),
+    );
     if (consumed) return;
     const row = await this.db.selectFrom('oidc_models').select('grant_id').where('model', '=', this.model).where('id', '=', id).executeTakeFirst();
     if (row?.grant_id) await this.revokeByGrantId(row.grant_id);
@@ -258,6 +264,11 @@ class TppClientAdapter implements Adapter {
   revokeByGrantId(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** The first row of a statement every request of a flow makes: prepared once per connection (store/prepared-statements.ts). */
+async function firstRow<R>(db: Db, query: CompiledQuery<R>): Promise<R | undefined> {
+  return (await db.executeQuery(preparedQuery(query))).rows[0];
 }
 
 /** oidc-provider reads a used code or token from its payload's `consumed` (epoch seconds). */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { OnConflictBuilder, QueryCreator } from 'kysely';
 import type { Db } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
+import { preparedQuery } from '../store/prepared-statements.ts';
 
 export interface ModelRow {
   model: string;
@@ -32,7 +33,9 @@ export async function writeModelRows(db: Db, rows: readonly ModelRow[], deleted:
     if (deleted.length > 0) await deleting(db).execute();
     return;
   }
-  if (deleted.length === 0) await db.insertInto('oidc_models').values([...rows]).onConflict(replaceRow).execute();
+  // One row alone is the common case (a request that saves one model): a text that never varies, prepared.
+  if (deleted.length === 0 && rows.length === 1) await db.executeQuery(preparedQuery(db.insertInto('oidc_models').values(rows[0]!).onConflict(replaceRow).compile()));
+  else if (deleted.length === 0) await db.insertInto('oidc_models').values([...rows]).onConflict(replaceRow).execute();
   else await db.with('deleted', deleting).insertInto('oidc_models').values([...rows]).onConflict(replaceRow).execute();
 }
 

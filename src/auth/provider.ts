@@ -7,6 +7,7 @@ import type { GinkoConfig } from '../config/config.ts';
 import { clientCertificateChainTrusted, clientCertificateOf } from '../http/client-certificate.ts';
 import { sameDistinguishedName, subjectDnOf } from '../pki/dev-pki.ts';
 import type { Db } from '../store/db.ts';
+import { preparedQuery } from '../store/prepared-statements.ts';
 import { adapterFactory } from './adapter.ts';
 import type { ClientMetadataCache } from './client-cache.ts';
 import { commitBeforeAnswer } from './request-writes.ts';
@@ -177,7 +178,9 @@ export function createProvider(input: AuthorizationServerInput): Provider {
     },
     findAccount: async (_ctx, customerId) => {
       if (!db) return { accountId: customerId, claims: () => ({ sub: customerId }) };
-      const customer = await db.selectFrom('customers').select('customer_id').where('customer_id', '=', customerId).executeTakeFirst();
+      // Every authorization and token request asks: prepared once per connection (store/prepared-statements.ts).
+      const { rows } = await db.executeQuery(preparedQuery(db.selectFrom('customers').select('customer_id').where('customer_id', '=', customerId).compile()));
+      const customer = rows[0];
       return customer ? { accountId: customer.customer_id, claims: () => ({ sub: customer.customer_id }) } : undefined;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../store/db.ts';
+import { preparedQuery } from '../store/prepared-statements.ts';
 import { renderAuthorizationError } from './pages.ts';
 
 export const REQUEST_OBJECT_REPLAYED = 'request object jti already used';
@@ -24,12 +25,17 @@ const replayId = (iss: string, jti: string) => createHash('sha256').update(`${is
 export async function firstUse(db: Db, iss: string, jti: string, expiresAtSeconds: number): Promise<boolean> {
   const expiresAt = new Date(Math.min(expiresAtSeconds, Date.now() / 1000 + REMEMBER_SECONDS_MAX) * 1000);
   const id = replayId(iss, jti);
-  const inserted = await sql<{ id: string }>`
+  // Prepared once per connection (store/prepared-statements.ts): every client assertion and DPoP proof comes here.
+  const inserted = await db.executeQuery(
+    preparedQuery(
+      sql<{ id: string }>`
     INSERT INTO oidc_models (model, id, payload, expires_at)
     VALUES ('ReplayDetection', ${id}, ${JSON.stringify({ iss, jti: id })}, ${expiresAt})
     ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, expires_at = excluded.expires_at
       WHERE oidc_models.expires_at <= now()
-    RETURNING id`.execute(db);
+    RETURNING id`.compile(db),
+    ),
+  );
   return inserted.rows.length === 1;
 }
 
