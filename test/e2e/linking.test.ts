@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEMO_CUSTOMERS } from '../../src/bank/demo-data.ts';
 import type { TppAuthMethod } from '../../src/tpp/registry.ts';
+import { noticeArrival, notices } from '../support/access-notices.ts';
 import { startTestBank, type TestBank } from '../support/bank.ts';
 import { TestTpp, type RequestMethod, type ResponseMode } from '../support/tpp.ts';
 
@@ -61,7 +62,10 @@ for (const authMethod of AUTH_METHODS) {
           assert.notEqual(refreshed.accessToken, tokens.accessToken);
           assert.equal((await tpp.api('/accounts', refreshed.accessToken)).status, 200);
 
+          const seen = await notices(bank);
           await tpp.revoke(refreshed.refreshToken!);
+          // The access cache's bound (src/api/access-cache.ts): refused from the moment the revocation's notice arrives.
+          await noticeArrival(bank, seen);
           assert.equal((await tpp.api('/accounts', refreshed.accessToken)).status, 401, 'revoking the refresh token ends the grant');
           await assert.rejects(tpp.refresh(refreshed.refreshToken!), (error: { error?: string }) => error.error === 'invalid_grant');
         });
