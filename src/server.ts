@@ -17,7 +17,7 @@ import { INTERACTION_PREFIX } from './auth/interactions.ts';
 import { MY_PREFIX, LOGIN_PATH } from './customer/pages.ts';
 import { loadKeys } from './auth/keys.ts';
 import { createProvider } from './auth/provider.ts';
-import { startClientCache } from './auth/client-cache.ts';
+import { newClientMetadataCache } from './auth/client-cache.ts';
 import { interactionRoutes } from './auth/interactions.ts';
 import { customerRoutes } from './customer/routes.ts';
 import { appRoutes } from './ciba/app-routes.ts';
@@ -32,7 +32,8 @@ import { dpopNonces } from './auth/dpop-nonces.ts';
 import { revokeConsent } from './auth/consents.ts';
 import { BROWSER_PATHS, MTLS_PATHS, OIDC_ROUTES } from './auth/routes.ts';
 import { bankApiPlugin } from './api/plugin.ts';
-import { startAccessCache } from './api/access-cache.ts';
+import { ACCESS_CHANGED_CHANNEL, newAccessCache } from './api/access-cache.ts';
+import { followStoreChanges } from './store/notice-cache.ts';
 import { AuditGroupCommit } from './security/audit-group-commit.ts';
 import { resourceMetadataRoute } from './api/resource-metadata.ts';
 import { DEMO_CUSTOMERS, seedDemoBank } from './bank/demo-data.ts';
@@ -99,9 +100,12 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     const seeding = config.seedDemoData ? seedDemo(store.db) : Promise.resolve();
     const seedSettled = seeding.then(noop, noop);
     stopOnFailure.push(() => seedSettled);
-    // TPPs' metadata per node, forgotten on the store's notice of any change to a TPP (auth/client-cache.ts).
-    const { cache: clientCache, notices: clientNotices } = await startClientCache(store, logger);
-    stopOnFailure.push(() => clientNotices.close());
+    // What this node read of tokens and TPPs, forgotten on the store's notice of any change to them
+    // (api/access-cache.ts, auth/client-cache.ts): revocations and suspensions reach every node that way.
+    const accessCache = newAccessCache();
+    const clientCache = newClientMetadataCache();
+    const accessNotices = await followStoreChanges(store, ACCESS_CHANGED_CHANNEL, [accessCache, clientCache], logger);
+    stopOnFailure.push(() => accessNotices.close());
     const provider = createProvider({ config, db: store.db, clientCache, keys, sandboxCaPem: config.sandboxOutbound ? pki.caCertificatePem : undefined });
     metrics.instrumentProvider(provider);
     const securityEvents = new SecurityEvents(store.db, (kind, clientId) => metrics.countSecurityEvent(kind, clientId), logger);
@@ -152,9 +156,6 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
     mountProvider(mtls, provider, MTLS_PATHS);
     await mtls.register(resourceMetadataRoute, { resource: `${config.mtls.publicUrl}${API_PREFIX}`, authorizationServer: config.browser.publicUrl });
     await registerOpenApi(mtls, { apiPrefix: API_PREFIX, mtlsPublicUrl: config.mtls.publicUrl, issuer: config.browser.publicUrl });
-    // Revocations reach this node's cache as NOTIFYs from the store (api/access-cache.ts).
-    const { cache: accessCache, notices: accessNotices } = await startAccessCache(store, logger);
-    stopOnFailure.push(() => accessNotices.close());
     metrics.observeAccessCache(accessCache, accessNotices);
     await mtls.register(bankApiPlugin, { prefix: API_PREFIX, db: store.db, tokens: accessTokenLookup(provider), dpop: { publicUrl: config.mtls.publicUrl, replay: dpopProofReplay(provider), nonces: dpopNonces(keys) }, pageSizeLimit: config.transactionPageSize, transferPolicy: config.transferPolicy, securityEvents, accessCache, audit: auditGroup });
 
@@ -185,7 +186,6 @@ export async function startBank(config: GinkoConfig, logger: Logger = pino({ lev
           keysReload.stop();
           await transferScheduler.stop();
           await accessNotices.close();
-          await clientNotices.close();
           await auditGroup.settled();
           await counters.close();
           await store.close();

@@ -30,63 +30,8 @@ export interface Notices {
   close(): Promise<void>;
 }
 
-/** One LISTEN per store and channel, whoever follows it (the API's access cache, the TPP metadata cache). */
-interface SharedListen {
-  followers: Map<NoticeHandlers, { up: boolean }>;
-  started: Promise<Notices>;
-}
-const sharedListens = new WeakMap<Store, Map<string, SharedListen>>();
-
-/**
- * Follows `channel`; resolves once the first attempt has ended, in `up` or in `down`. Followers of one
- * channel share one connection (`logger` and `timing` are the first follower's); each is told `down` as it
- * joins and `up` once the connection listens. The connection closes with its last follower.
- */
+/** Starts listening on `channel`; resolves once the first attempt has ended, in `up` or in `down`. */
 export async function keepListening(store: Store, channel: string, handlers: NoticeHandlers, logger: Logger, timing: NoticeTiming = DEFAULT_NOTICE_TIMING): Promise<Notices> {
-  let channels = sharedListens.get(store);
-  if (!channels) sharedListens.set(store, (channels = new Map()));
-  let shared = channels.get(channel);
-  const follower = { up: false };
-  if (!shared) {
-    const followers = new Map<NoticeHandlers, { up: boolean }>([[handlers, follower]]);
-    const fanOut: NoticeHandlers = {
-      notice: (payload) => followers.forEach((_, f) => f.notice(payload)),
-      down: () =>
-        followers.forEach((state, f) => {
-          state.up = false;
-          f.down();
-        }),
-      up: () =>
-        followers.forEach((state, f) => {
-          state.up = true;
-          f.up();
-        }),
-    };
-    shared = { followers, started: listenOnOwnConnection(store, channel, fanOut, logger, timing) };
-    channels.set(channel, shared);
-  } else {
-    shared.followers.set(handlers, follower);
-    handlers.down();
-  }
-  const joined = shared;
-  const notices = await joined.started;
-  if (notices.listening && !follower.up && joined.followers.has(handlers)) {
-    follower.up = true;
-    handlers.up();
-  }
-  return {
-    get listening() {
-      return notices.listening;
-    },
-    async close() {
-      if (!joined.followers.delete(handlers) || joined.followers.size > 0) return;
-      if (channels.get(channel) === joined) channels.delete(channel);
-      await notices.close();
-    },
-  };
-}
-
-async function listenOnOwnConnection(store: Store, channel: string, handlers: NoticeHandlers, logger: Logger, timing: NoticeTiming): Promise<Notices> {
   let listener: NoticeListener | undefined;
   let closed = false;
   let retryMs = timing.retryMinMs;
