@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { CompiledQuery, type InferResult, sql } from 'kysely';
 import type { Db } from '../store/db.ts';
-import { GroupRead } from '../store/group-read.ts';
+import { GroupBatches } from '../store/group-batches.ts';
 import { preparedQuery } from '../store/prepared-statements.ts';
 import { firstDayOfMonth } from './jst.ts';
 
@@ -111,7 +111,7 @@ interface BalancesBatch {
 }
 
 /**
- * The balances query of a batch of reads (store/group-read.ts), built once per Db and compiled with the
+ * The balances query of a batch of reads (store/group-batches.ts), built once per Db and compiled with the
  * markers below in place of its values: it runs on every balances call, and building it with Kysely cost
  * more of the bank's CPU than anything else in the request (bench/profiles.md, scenario 1). The reads
  * travel as arrays, one element per (read, account), so one compiled text serves any batch, and
@@ -157,13 +157,13 @@ const BALANCES_PARAMETER = { readNumbers: '\u0000readNumbers', customerIds: '\u0
 /** Reads in one statement at most, and waiting at most (beyond it the store is not keeping up). */
 const BALANCES_BATCH_READS_MAX = 100;
 const BALANCES_PENDING_READS_MAX = 10_000;
-const balancesReaders = new WeakMap<Db, GroupRead<BalancesRead, AccountBalance[]>>();
+const balancesReaders = new WeakMap<Db, GroupBatches<BalancesRead, AccountBalance[]>>();
 
-function balancesReaderOf(db: Db): GroupRead<BalancesRead, AccountBalance[]> {
+function balancesReaderOf(db: Db): GroupBatches<BalancesRead, AccountBalance[]> {
   let reader = balancesReaders.get(db);
   if (!reader) {
     const compiled = preparedQuery(balancesQuery(db, BALANCES_PARAMETER).compile());
-    reader = new GroupRead((reads) => readBalances(db, compiled, reads), BALANCES_BATCH_READS_MAX, BALANCES_PENDING_READS_MAX);
+    reader = new GroupBatches((reads) => readBalances(db, compiled, reads), { batchMax: BALANCES_BATCH_READS_MAX, pendingMax: BALANCES_PENDING_READS_MAX, what: 'balances reads' });
     balancesReaders.set(db, reader);
   }
   return reader;
@@ -204,12 +204,12 @@ async function readBalances(db: Db, compiled: CompiledQuery<BalanceRow>, reads: 
 /**
  * Balances of the given accounts of the customer, as of JST date `today`. Past balances are the
  * balance after the account's last posting dated before the cut-off (0 before its first posting).
- * Reads made at the same time share one statement (store/group-read.ts), so `db` is never a transaction.
+ * Reads made at the same time share one statement (store/group-batches.ts), so `db` is never a transaction.
  */
 export async function customerBalances(db: Db, customerId: string, accountIds: readonly string[], today: string): Promise<AccountBalance[]> {
   assert.ok(!db.isTransaction, 'balances are read outside transactions: concurrent reads share a statement');
   if (accountIds.length === 0) return [];
-  return balancesReaderOf(db).read({ customerId, accountIds, today });
+  return balancesReaderOf(db).submit({ customerId, accountIds, today });
 }
 
 /** The JST date of the account's first posting, or undefined when it has none. */

@@ -7,6 +7,7 @@
 // Alone, an entry is written at once; the batches grow only with the load.
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import { GroupBatches } from '../store/group-batches.ts';
 import { preparedQuery } from '../store/prepared-statements.ts';
 import { assertFactsFit, type AuditAction, type AuditFacts } from './audit-log.ts';
 
@@ -15,53 +16,33 @@ const BATCH_ENTRIES_MAX = 500;
 /** Entries waiting at most; beyond it the store is not keeping up and callers are refused at once. */
 const PENDING_ENTRIES_MAX = 20_000;
 
-interface Pending {
+interface AuditEntry {
   action: AuditAction;
   facts: AuditFacts;
-  settle: (error?: unknown) => void;
-}
-
-export class AuditBacklogError extends Error {
-  constructor() {
-    super(`more than ${PENDING_ENTRIES_MAX} audit entries wait to be written`);
-  }
 }
 
 export class AuditGroupCommit {
-  private pending: Pending[] = [];
-  /** The batches being written, until the queue is empty. */
-  private writing: Promise<void> | undefined;
+  private readonly batches: GroupBatches<AuditEntry, void>;
 
-  constructor(private readonly db: Db) {}
+  constructor(db: Db) {
+    this.batches = new GroupBatches((entries) => writeBatch(db, entries), { batchMax: BATCH_ENTRIES_MAX, pendingMax: PENDING_ENTRIES_MAX, what: 'audit entries' });
+  }
 
   /** Resolves once the entry is committed in the chain; rejects if it could not be. */
   append(action: AuditAction, facts: AuditFacts): Promise<void> {
     assertFactsFit(facts);
-    if (this.pending.length >= PENDING_ENTRIES_MAX) return Promise.reject(new AuditBacklogError());
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ action, facts, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      this.writing ??= this.writeAll();
-    });
+    return this.batches.submit({ action, facts });
   }
 
   /** Resolves once every entry appended so far is written (or failed): before the store closes. */
-  async settled(): Promise<void> {
-    while (this.writing) await this.writing;
+  settled(): Promise<void> {
+    return this.batches.settled();
   }
+}
 
-  private async writeAll(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, BATCH_ENTRIES_MAX);
-      const entries = JSON.stringify(batch.map(({ action, facts }) => ({ action, facts })));
-      try {
-        // One statement is one transaction; audit_append_batch (migration 0014) takes the chain head once
-        // and chains the entries in array order. Prepared: at low load every entry is a batch of its own.
-        await this.db.executeQuery(preparedQuery(sql`SELECT audit_append_batch(${entries}::jsonb)`.compile(this.db)));
-        for (const entry of batch) entry.settle();
-      } catch (error) {
-        for (const entry of batch) entry.settle(error);
-      }
-    }
-    this.writing = undefined;
-  }
+async function writeBatch(db: Db, entries: readonly AuditEntry[]): Promise<void[]> {
+  // One statement is one transaction; audit_append_batch (migration 0014) takes the chain head once
+  // and chains the entries in array order. Prepared: at low load every entry is a batch of its own.
+  await db.executeQuery(preparedQuery(sql`SELECT audit_append_batch(${JSON.stringify(entries)}::jsonb)`.compile(db)));
+  return entries.map(() => undefined);
 }
